@@ -1,0 +1,45 @@
+# LeanRoute task runner. `make demo` and `make test` set up what they need themselves.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Extra pytest arguments for every lane, e.g. make test PYTEST_ARGS="-k registration -x"
+PYTEST_ARGS ?=
+
+.PHONY: help venv demo test extension lint bench clean
+
+help:
+	@echo "make demo       build the sample city and print the memory report (not yet: route/ issue)"
+	@echo "make test       set up the venv and run the module, binary and packaging test lanes"
+	@echo "make extension  fetch the psutil wheels, build and validate dist/leanroute-*.zip"
+	@echo "make lint       ruff check"
+	@echo "make bench      run the benchmarks into bench/results.json (not yet: benchmark issue)"
+	@echo "make clean      remove build outputs (not the venv)"
+
+# The development environment: bpy 5.0.1 (the whole of Blender as a module), pytest,
+# pytest-blender, ruff; LeanRoute itself installed editable as `leanroute`.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	@echo "make demo: not yet. The demo build on the generated sample city arrives with the route/ issue."
+
+test: venv
+	$(PY) tests/lanes.py $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
+
+extension: venv
+	$(PY) -m tools.build_extension --output-dir dist
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: venv
+	@echo "make bench: not yet. The benchmark suite arrives with the benchmark issue."
+
+clean:
+	rm -rf dist build leanroute.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,18 @@
+"""Shared fixtures. Loaded both in the venv (bpy module) and inside the blender binary.
+
+tests/ is not a package: pytest puts it on sys.path, so `helpers` imports alike in every lane.
+"""
+
+# Imported first: Blender's own modules (addon_utils, bmesh, ...) become importable after bpy.
+import bpy  # noqa: F401
+import pytest
+from helpers import paths
+
+
+@pytest.fixture(scope="session")
+def blender_binary() -> str:
+    """The blender executable for subprocess tests (tests/lanes.py sets $BLENDER_EXECUTABLE)."""
+    executable = paths.blender_executable()
+    if executable is None:
+        pytest.skip("no blender executable: set BLENDER_EXECUTABLE or put blender on PATH")
+    return executable

@@ -1,0 +1,1 @@
+"""Shared test helpers; importable both in the venv and inside the blender binary."""

@@ -1,0 +1,78 @@
+"""The extension's metadata agrees with itself, and the core imports without Blender."""
+
+import ast
+import subprocess
+import sys
+import tomllib
+
+import pytest
+from helpers.paths import REPO_ROOT
+
+MANIFEST = tomllib.loads((REPO_ROOT / "blender_manifest.toml").read_text())
+PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+
+
+def read_bl_info() -> dict:
+    """Read bl_info the way Blender's legacy add-on loader does: as a literal, without importing."""
+    tree = ast.parse((REPO_ROOT / "__init__.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "bl_info" for target in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError("__init__.py has no literal bl_info")
+
+
+def test_manifest_declares_the_extension():
+    assert MANIFEST["schema_version"] == "1.0.0"
+    assert MANIFEST["id"] == "leanroute"
+    assert MANIFEST["type"] == "add-on"
+    assert MANIFEST["blender_version_min"] == "4.2.0"
+    assert MANIFEST["permissions"]["files"].strip()
+    assert MANIFEST["license"] == ["SPDX:GPL-3.0-or-later"]
+
+
+def test_manifest_bundles_one_psutil_abi3_wheel_per_platform():
+    wheels = MANIFEST["wheels"]
+    assert len(wheels) == len(MANIFEST["platforms"]) == 6
+    assert all(w.startswith("./wheels/psutil-") and "-abi3-" in w for w in wheels)
+    assert len({w.split("-")[1] for w in wheels}) == 1, (
+        "every platform gets the same psutil version"
+    )
+
+
+def test_legacy_bl_info_covers_blender_3_4_and_matches_the_manifest():
+    bl_info = read_bl_info()
+    assert bl_info["blender"] == (3, 4, 0)
+    assert bl_info["name"] == MANIFEST["name"]
+    assert ".".join(map(str, bl_info["version"])) == MANIFEST["version"]
+    assert PYPROJECT["project"]["version"] == MANIFEST["version"]
+
+
+def test_every_package_folder_is_listed_in_pyproject():
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    on_disk = {"leanroute"} | {
+        "leanroute." + ".".join(init.parent.relative_to(REPO_ROOT).parts)
+        for init in REPO_ROOT.glob("*/**/__init__.py")
+        if init.parent.relative_to(REPO_ROOT).parts[0] not in {"tests", "tools", "wheels", "dist"}
+        and not init.parent.relative_to(REPO_ROOT).parts[0].startswith(".")
+    }
+    assert listed == on_disk
+
+
+@pytest.mark.parametrize(
+    "module", ["leanroute", "leanroute.memory", "leanroute.route", "leanroute.progress"]
+)
+def test_core_imports_without_blender(module):
+    # A meta-path hook that refuses Blender's modules, in a fresh interpreter.
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in {'bpy', 'bmesh', 'mathutils', 'addon_utils'}:\n"
+        "            raise ImportError(f'{name} imported by the core')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        f"import {module}\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr

@@ -1,0 +1,68 @@
+"""register()/unregister() on real Blender: the sidebar tab appears, and nothing stays behind."""
+
+import addon_utils
+import bpy
+import pytest
+from helpers.blender_state import diff, snapshot
+
+import leanroute
+
+pytestmark = pytest.mark.binary_compatible
+
+
+def _raise(error: Exception) -> None:
+    raise error
+
+
+def test_register_adds_the_sidebar_panel():
+    before = snapshot()
+    leanroute.register()
+    try:
+        added = diff(before, snapshot())
+        panel = bpy.types.LEANROUTE_PT_main
+    finally:
+        leanroute.unregister()
+    assert "class added: LEANROUTE_PT_main" in added
+    assert (panel.bl_space_type, panel.bl_region_type) == ("VIEW_3D", "UI")
+    assert panel.bl_category == "LeanRoute"
+    assert panel.bl_label == "LeanRoute"
+
+
+def test_unregister_leaves_nothing_behind():
+    before = snapshot()
+    leanroute.register()
+    leanroute.unregister()
+    assert diff(before, snapshot()) == []
+    assert not hasattr(bpy.types, "LEANROUTE_PT_main")
+
+
+def test_enable_and_disable_as_an_add_on_twice():
+    before = snapshot()
+    for _ in range(2):
+        module = addon_utils.enable("leanroute", default_set=True, handle_error=_raise)
+        assert module is leanroute
+        assert "leanroute" in bpy.context.preferences.addons
+        assert hasattr(bpy.types, "LEANROUTE_PT_main")
+        addon_utils.disable("leanroute", default_set=True, handle_error=_raise)
+        assert diff(before, snapshot()) == []
+
+
+class _FailingModule:
+    """A shell module whose register() fails, to check the rollback."""
+
+    @staticmethod
+    def register():
+        raise RuntimeError("register failed on purpose")
+
+    @staticmethod
+    def unregister():  # pragma: no cover - never registered, so never unregistered
+        raise AssertionError("a module that failed to register must not be unregistered")
+
+
+def test_a_failed_register_rolls_back_what_it_registered(monkeypatch):
+    real_modules = leanroute._shell_modules()
+    monkeypatch.setattr(leanroute, "_shell_modules", lambda: (*real_modules, _FailingModule))
+    before = snapshot()
+    with pytest.raises(RuntimeError, match="on purpose"):
+        leanroute.register()
+    assert diff(before, snapshot()) == []

@@ -1,0 +1,1 @@
+"""Development tools: wheel fetching, extension building, the test-lane runner's helpers."""
