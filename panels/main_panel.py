@@ -17,5 +17,6 @@ class LEANROUTE_PT_main(bpy.types.Panel):
 
     def draw(self, context):
         layout = self.layout
-        layout.label(text="Route building arrives in a later release.", icon="INFO")
-        layout.label(text="Map data © OpenStreetMap contributors")
+        # Short lines: the sidebar is narrow and truncates long labels in the middle.
+        layout.label(text="No route built yet", icon="INFO")
+        layout.label(text="© OpenStreetMap contributors")

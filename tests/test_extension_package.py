@@ -1,6 +1,7 @@
 """Packaging lane: build the per-platform zips, install one into the bpy module, remove it."""
 
 import json
+import platform
 import subprocess
 import sys
 import tomllib
@@ -23,6 +24,15 @@ WHEEL_TAG = {
 }
 
 
+def this_platform() -> str:
+    """Name the machine running the tests the way blender_ext.py names platforms."""
+    system = {"darwin": "macos"}.get(platform.system().lower(), platform.system().lower())
+    machine = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64"}.get(
+        platform.machine().lower(), platform.machine().lower()
+    )
+    return f"{system}-{machine}"
+
+
 @pytest.fixture(scope="module")
 def built_zips(tmp_path_factory) -> dict[str, zipfile.Path]:
     out = tmp_path_factory.mktemp("dist")
@@ -36,15 +46,13 @@ def built_zips(tmp_path_factory) -> dict[str, zipfile.Path]:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.count("validated: ") == len(PLATFORMS), run.stdout
-    return {
-        platform: out / f"leanroute-0.1.0-{platform.replace('-', '_')}.zip"
-        for platform in PLATFORMS
-    }
+    version = tomllib.loads((REPO_ROOT / "blender_manifest.toml").read_text())["version"]
+    return {t: out / f"leanroute-{version}-{t.replace('-', '_')}.zip" for t in PLATFORMS}
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
-def test_each_platform_zip_holds_the_add_on_and_only_its_own_wheel(built_zips, platform):
-    with zipfile.ZipFile(built_zips[platform]) as archive:
+@pytest.mark.parametrize("target", PLATFORMS)
+def test_each_platform_zip_holds_the_add_on_and_only_its_own_wheel(built_zips, target):
+    with zipfile.ZipFile(built_zips[target]) as archive:
         names = set(archive.namelist())
         manifest = tomllib.loads(archive.read("blender_manifest.toml").decode())
     assert {"__init__.py", "blender_manifest.toml", "panels/main_panel.py", "LICENSE"} <= names
@@ -52,9 +60,9 @@ def test_each_platform_zip_holds_the_add_on_and_only_its_own_wheel(built_zips, p
     assert not {name for name in names if "__pycache__" in name or name.endswith(".pyc")}
     wheels = sorted(name for name in names if name.endswith(".whl"))
     assert len(wheels) == 1, wheels
-    assert WHEEL_TAG[platform] in wheels[0]
+    assert WHEEL_TAG[target] in wheels[0]
     # Blender reads these generated values in place of the source manifest's lists.
-    assert manifest["build"]["generated"]["platforms"] == [platform]
+    assert manifest["build"]["generated"]["platforms"] == [target]
     assert manifest["build"]["generated"]["wheels"] == [f"./{wheels[0]}"]
 
 
@@ -63,7 +71,7 @@ def test_install_enable_disable_uninstall_in_the_bpy_module(built_zips, tmp_path
         [
             sys.executable,
             str(SCRIPTS_DIR / "extension_roundtrip.py"),
-            str(built_zips["linux-x64"]),
+            str(built_zips[this_platform()]),
             "--user-resources",
             str(tmp_path / "user"),
         ],
