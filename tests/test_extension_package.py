@@ -1,14 +1,17 @@
 """Packaging lane: build the per-platform zips, install one into the bpy module, remove it."""
 
 import json
-import platform
 import subprocess
 import sys
 import tomllib
 import zipfile
+from pathlib import Path
 
 import pytest
 from helpers.paths import REPO_ROOT, SCRIPTS_DIR
+
+from tools.build_extension import expected_zip_names, host_platform
+from tools.manifest import load_manifest
 
 pytestmark = pytest.mark.packaging
 
@@ -24,17 +27,8 @@ WHEEL_TAG = {
 }
 
 
-def this_platform() -> str:
-    """Name the machine running the tests the way blender_ext.py names platforms."""
-    system = {"darwin": "macos"}.get(platform.system().lower(), platform.system().lower())
-    machine = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64"}.get(
-        platform.machine().lower(), platform.machine().lower()
-    )
-    return f"{system}-{machine}"
-
-
 @pytest.fixture(scope="module")
-def built_zips(tmp_path_factory) -> dict[str, zipfile.Path]:
+def built_zips(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("dist")
     run = subprocess.run(
         [sys.executable, "-m", "tools.build_extension", "--output-dir", str(out)],
@@ -46,8 +40,7 @@ def built_zips(tmp_path_factory) -> dict[str, zipfile.Path]:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.count("validated: ") == len(PLATFORMS), run.stdout
-    version = tomllib.loads((REPO_ROOT / "blender_manifest.toml").read_text())["version"]
-    return {t: out / f"leanroute-{version}-{t.replace('-', '_')}.zip" for t in PLATFORMS}
+    return {target: out / name for target, name in expected_zip_names(load_manifest()).items()}
 
 
 @pytest.mark.parametrize("target", PLATFORMS)
@@ -71,7 +64,7 @@ def test_install_enable_disable_uninstall_in_the_bpy_module(built_zips, tmp_path
         [
             sys.executable,
             str(SCRIPTS_DIR / "extension_roundtrip.py"),
-            str(built_zips[this_platform()]),
+            str(built_zips[host_platform()]),
             "--user-resources",
             str(tmp_path / "user"),
         ],

@@ -36,6 +36,14 @@ def blender_ext_script() -> Path:
     )
 
 
+def host_platform() -> str:
+    """Name this machine's platform exactly as Blender's extension tool does (e.g. linux-x64)."""
+    spec = importlib.util.spec_from_file_location("blender_ext", blender_ext_script())
+    blender_ext = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(blender_ext)  # a plain module: nothing runs outside __main__
+    return blender_ext.platform_from_this_system()
+
+
 def run_blender_ext(*args: str) -> str:
     """Run ``blender_ext.py`` with ``args``; return its output or raise with it."""
     command = [sys.executable, str(blender_ext_script()), *args]
@@ -46,10 +54,12 @@ def run_blender_ext(*args: str) -> str:
     return output
 
 
-def expected_zip_names(manifest: dict) -> list[str]:
-    """Return the zip names ``build --split-platforms`` produces for ``manifest``."""
+def expected_zip_names(manifest: dict) -> dict[str, str]:
+    """Map each platform to the zip name ``build --split-platforms`` gives it."""
     base = f"{manifest['id']}-{manifest['version']}"
-    return [f"{base}-{platform.replace('-', '_')}.zip" for platform in manifest["platforms"]]
+    return {
+        platform: f"{base}-{platform.replace('-', '_')}.zip" for platform in manifest["platforms"]
+    }
 
 
 def build(output_dir: Path) -> list[Path]:
@@ -57,7 +67,7 @@ def build(output_dir: Path) -> list[Path]:
     manifest = load_manifest()
     fetch_all()
     output_dir.mkdir(parents=True, exist_ok=True)
-    expected = [output_dir / name for name in expected_zip_names(manifest)]
+    expected = [output_dir / name for name in expected_zip_names(manifest).values()]
     for stale in expected:
         stale.unlink(missing_ok=True)
     print(
