@@ -4,7 +4,7 @@ tests/ is not a package: pytest puts it on sys.path, so `helpers` imports alike 
 """
 
 # Imported first: Blender's own modules (addon_utils, bmesh, ...) become importable after bpy.
-import bpy  # noqa: F401
+import bpy
 import pytest
 from helpers import paths
 
@@ -16,3 +16,13 @@ def blender_binary() -> str:
     if executable is None:
         pytest.skip("no blender executable: set BLENDER_EXECUTABLE or put blender on PATH")
     return executable
+
+
+@pytest.fixture
+def factory_scene():
+    """A fresh factory scene for the test; reset again afterwards."""
+    from helpers.scene import factory_scene as reset
+
+    reset()
+    yield bpy.context.scene
+    reset()

@@ -1,0 +1,94 @@
+"""Memory budgets: a soft limit that asks for extra cleanup, a hard one that stops a stage."""
+
+from dataclasses import asdict, dataclass
+
+from .units import format_bytes, parse_size
+
+ADVICE = (
+    "Try a smaller area (less padding around the route), fewer layers, a higher hard budget "
+    "(MemoryBudget(hard='...') or the add-on preferences), or close other programs."
+)
+
+
+class MemoryBudgetExceeded(MemoryError):  # noqa: N818 - the name the API promises
+    """A stage went over its hard memory budget and was stopped (and rolled back)."""
+
+    def __init__(
+        self, stage: str, limit: int, reached: int, *, how: str = "", advice: str = ADVICE
+    ):
+        self.stage = stage
+        self.limit = limit
+        self.reached = reached
+        self.how = how
+        self.advice = advice
+        source = f" ({how})" if how else ""
+        super().__init__(
+            f"stage '{stage}' stopped: process memory (RSS) reached {format_bytes(reached)}, "
+            f"over the hard budget of {format_bytes(limit)}{source}. "
+            f"The stage was rolled back. {advice}"
+        )
+
+
+class BudgetInterrupt(BaseException):
+    """Raised asynchronously into a stage's thread by the sampler; converted at the boundary.
+
+    A BaseException, like KeyboardInterrupt, so that ``except Exception`` in user code
+    does not swallow the stop.
+    """
+
+
+@dataclass(frozen=True)
+class MemoryBudget:
+    """Limits on the process's RSS during a stage.
+
+    *soft* and *hard* are sizes ("1.5 GB", bytes). *hard_fraction* limits RSS to that
+    fraction of what the process could use when the stage starts (its RSS plus the memory
+    the machine, or its container, still has available). When both hard limits are set,
+    the lower applies.
+    """
+
+    soft: "str | int | None" = None
+    hard: "str | int | None" = None
+    hard_fraction: "float | None" = None
+
+    def __post_init__(self):
+        for value in (self.soft, self.hard):
+            if value is not None:
+                parse_size(value)
+        if self.hard_fraction is not None and not 0 < self.hard_fraction <= 1:
+            raise ValueError(
+                f"hard_fraction must be in (0, 1], not {self.hard_fraction!r}: "
+                "it is a share of the memory available when the stage starts"
+            )
+
+    @property
+    def enabled(self) -> bool:
+        """True when any limit is set."""
+        return any(v is not None for v in (self.soft, self.hard, self.hard_fraction))
+
+    def resolve(self, rss: "int | None", available: "int | None") -> "ResolvedBudget":
+        """Turn the limits into byte figures for a stage starting at *rss*."""
+        soft = parse_size(self.soft) if self.soft is not None else None
+        hard, how = None, ""
+        if self.hard is not None:
+            hard = parse_size(self.hard)
+            how = f"hard={self.hard!r}" if isinstance(self.hard, str) else "hard budget"
+        if self.hard_fraction is not None and rss is not None and available is not None:
+            by_fraction = int((rss + available) * self.hard_fraction)
+            if hard is None or by_fraction < hard:
+                hard = by_fraction
+                how = f"{self.hard_fraction:.0%} of the memory available at the stage's start"
+        return ResolvedBudget(soft, hard, how)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ResolvedBudget:
+    """A budget in bytes for one stage."""
+
+    soft: "int | None"
+    hard: "int | None"
+    how: str = ""

@@ -1,0 +1,141 @@
+"""Which data-blocks a pipeline created, so cleanup and rollback touch those and nothing else.
+
+Blender data can be removed, renamed or reloaded behind our back (undo, file load), so an
+owner never keeps ``bpy`` objects between calls: it keeps each data-block's collection,
+memory address and an owner tag written into the data-block itself. A data-block counts as
+ours only when both the address and the tag match, so a user's data-block that later
+reuses a freed address is never mistaken for ours.
+"""
+
+import uuid
+from collections import Counter
+from typing import NamedTuple
+
+import bpy
+
+from .blender_stats import id_collections
+
+OWNER_KEY = "leanroute_owner"
+
+
+class IDRecord(NamedTuple):
+    """One data-block: its ``bpy.data`` collection, address and name when recorded."""
+
+    collection: str
+    pointer: int
+    name: str
+
+
+def pointer_snapshot() -> dict[str, set[int]]:
+    """Addresses of every data-block now, by collection."""
+    return {
+        name: {idb.as_pointer() for idb in getattr(bpy.data, name)} for name in id_collections()
+    }
+
+
+def created_since(snapshot: dict[str, set[int]]) -> list[IDRecord]:
+    """Data-blocks that exist now and did not when *snapshot* was taken."""
+    created = []
+    for name in id_collections():
+        known = snapshot.get(name, set())
+        created.extend(
+            IDRecord(name, idb.as_pointer(), idb.name)
+            for idb in getattr(bpy.data, name)
+            if idb.as_pointer() not in known
+        )
+    return created
+
+
+def _lookup(records: "list[IDRecord]") -> dict[IDRecord, "bpy.types.ID"]:
+    # Fresh lookups by address: never reuse a Python wrapper that may be stale.
+    wanted: dict[str, dict[int, IDRecord]] = {}
+    for record in records:
+        wanted.setdefault(record.collection, {})[record.pointer] = record
+    found = {}
+    for name, by_pointer in wanted.items():
+        collection = getattr(bpy.data, name, None)
+        if collection is None:
+            continue
+        for idb in collection:
+            record = by_pointer.get(idb.as_pointer())
+            if record is not None:
+                found[record] = idb
+    return found
+
+
+def remove_records(records: "list[IDRecord]") -> dict[str, int]:
+    """Remove whichever of *records* still exist (used by rollback); counts by type."""
+    found = _lookup(records)
+    if found:
+        bpy.data.batch_remove(list(found.values()))
+    return dict(Counter(record.collection for record in found))
+
+
+class DataBlockOwner:
+    """The data-blocks one pipeline created: tagged, tracked, cleaned up when orphaned."""
+
+    def __init__(self, token: "str | None" = None):
+        self.token = token or uuid.uuid4().hex
+        self._records: dict[tuple[str, int], IDRecord] = {}
+        self.kept: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def adopt(self, records: "list[IDRecord]") -> int:
+        """Take ownership of *records* (tagging each); returns how many were adopted."""
+        found = _lookup(records)
+        for record, idb in found.items():
+            try:
+                idb[OWNER_KEY] = self.token
+            except (TypeError, AttributeError):  # a type without custom properties
+                continue
+            self._records[(record.collection, record.pointer)] = record
+        return len(found)
+
+    def keep(self, idb: "bpy.types.ID") -> None:
+        """Never remove *idb* as an orphan (e.g. a data-block meant to have a fake user)."""
+        self.kept.add(idb.as_pointer())
+
+    def live(self) -> dict[IDRecord, "bpy.types.ID"]:
+        """Owned data-blocks that still exist and still carry our tag; forgets the rest."""
+        found = _lookup(list(self._records.values()))
+        ours = {r: idb for r, idb in found.items() if idb.get(OWNER_KEY) == self.token}
+        self._records = {(r.collection, r.pointer): r for r in ours}
+        return ours
+
+    def remove_orphans(self) -> dict[str, int]:
+        """Remove owned data-blocks with no users; counts by type.
+
+        Repeated until none is left, so a removed object's mesh and that mesh's materials go
+        too. The user's data is never considered.
+        """
+        removed: Counter[str] = Counter()
+        while True:
+            orphans = {
+                record: idb
+                for record, idb in self.live().items()
+                if idb.users == 0 and not idb.use_fake_user and record.pointer not in self.kept
+            }
+            if not orphans:
+                return dict(removed)
+            removed.update(record.collection for record in orphans)
+            bpy.data.batch_remove(list(orphans.values()))
+
+    def remove_all(self) -> dict[str, int]:
+        """Remove every owned data-block, used or not (a full clear of a build)."""
+        live = self.live()
+        if live:
+            bpy.data.batch_remove(list(live.values()))
+        self._records.clear()
+        return dict(Counter(record.collection for record in live))
+
+
+def purge_all_orphans() -> int:
+    """Blender's global recursive orphan purge: also deletes the user's unused data.
+
+    Only on explicit request. Returns how many data-blocks it removed.
+    """
+    before = sum(len(getattr(bpy.data, name)) for name in id_collections())
+    bpy.data.orphans_purge(do_local_ids=True, do_linked_ids=True, do_recursive=True)
+    return before - sum(len(getattr(bpy.data, name)) for name in id_collections())
