@@ -13,7 +13,7 @@ help:
 	@echo "make test       set up the venv and run the module, binary and packaging test lanes"
 	@echo "make extension  fetch the psutil wheels, build and validate dist/leanroute-*.zip"
 	@echo "make lint       ruff check"
-	@echo "make bench      run the benchmarks into bench/results.json (not yet: benchmark issue)"
+	@echo "make bench      run the memory benchmarks into bench/results/*.json (about 1 min)"
 	@echo "make clean      remove build outputs (not the venv)"
 
 # The development environment: bpy 5.0.1 (the whole of Blender as a module), pytest,
@@ -38,8 +38,10 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Each script measures its variants side by side, interleaved, in one process.
 bench: venv
-	@echo "make bench: not yet. The benchmark suite arrives with the benchmark issue."
+	$(PY) bench/gc_policy.py
+	$(PY) bench/stage_overhead.py
 
 clean:
 	rm -rf dist build leanroute.egg-info .pytest_cache .ruff_cache

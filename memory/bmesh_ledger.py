@@ -131,7 +131,17 @@ def find_untracked_bmeshes() -> list:
         known |= ledger.tracked_ids()
     bmesh_type = bmesh.types.BMesh
     found = {}
-    for container in gc.get_objects():
+    frozen = gc.get_freeze_count() > 0
+    if frozen:
+        # gc.get_objects() skips frozen objects (GCPolicy's freeze): thaw, scan, freeze
+        # again; survivors of the stage join the frozen set until the pipeline ends.
+        gc.unfreeze()
+    try:
+        containers = gc.get_objects()
+    finally:
+        if frozen:
+            gc.freeze()
+    for container in containers:
         for ref in gc.get_referents(container):
             if (
                 type(ref) is bmesh_type

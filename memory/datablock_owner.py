@@ -2,9 +2,10 @@
 
 Blender data can be removed, renamed or reloaded behind our back (undo, file load), so an
 owner never keeps ``bpy`` objects between calls: it keeps each data-block's collection,
-memory address and an owner tag written into the data-block itself. A data-block counts as
-ours only when both the address and the tag match, so a user's data-block that later
-reuses a freed address is never mistaken for ours.
+identity key and an owner tag written into the data-block itself. The key is
+``ID.session_uid`` where Blender has it (4.x+: unique for the session, never reused), else
+the memory address (3.x). A data-block counts as ours only when both the key and the tag
+match, so a user's data-block that reuses a freed address is never mistaken for ours.
 """
 
 import uuid
@@ -19,18 +20,24 @@ OWNER_KEY = "leanroute_owner"
 
 
 class IDRecord(NamedTuple):
-    """One data-block: its ``bpy.data`` collection, address and name when recorded."""
+    """One data-block: its ``bpy.data`` collection, identity key and name when recorded."""
 
     collection: str
-    pointer: int
+    pointer: int  # the identity key: session_uid, or the address on Blender 3.x
     name: str
 
 
+_HAS_SESSION_UID = "session_uid" in bpy.types.ID.bl_rna.properties.keys()  # noqa: SIM118
+
+
+def id_key(idb: "bpy.types.ID") -> int:
+    """The identity of a data-block for this session (see the module's docstring)."""
+    return idb.session_uid if _HAS_SESSION_UID else idb.as_pointer()
+
+
 def pointer_snapshot() -> dict[str, set[int]]:
-    """Addresses of every data-block now, by collection."""
-    return {
-        name: {idb.as_pointer() for idb in getattr(bpy.data, name)} for name in id_collections()
-    }
+    """Identity keys of every data-block now, by collection."""
+    return {name: {id_key(idb) for idb in getattr(bpy.data, name)} for name in id_collections()}
 
 
 def created_since(snapshot: dict[str, set[int]]) -> list[IDRecord]:
@@ -39,15 +46,15 @@ def created_since(snapshot: dict[str, set[int]]) -> list[IDRecord]:
     for name in id_collections():
         known = snapshot.get(name, set())
         created.extend(
-            IDRecord(name, idb.as_pointer(), idb.name)
+            IDRecord(name, id_key(idb), idb.name)
             for idb in getattr(bpy.data, name)
-            if idb.as_pointer() not in known
+            if id_key(idb) not in known
         )
     return created
 
 
 def _lookup(records: "list[IDRecord]") -> dict[IDRecord, "bpy.types.ID"]:
-    # Fresh lookups by address: never reuse a Python wrapper that may be stale.
+    # Fresh lookups by key: never reuse a Python wrapper that may be stale.
     wanted: dict[str, dict[int, IDRecord]] = {}
     for record in records:
         wanted.setdefault(record.collection, {})[record.pointer] = record
@@ -57,7 +64,7 @@ def _lookup(records: "list[IDRecord]") -> dict[IDRecord, "bpy.types.ID"]:
         if collection is None:
             continue
         for idb in collection:
-            record = by_pointer.get(idb.as_pointer())
+            record = by_pointer.get(id_key(idb))
             if record is not None:
                 found[record] = idb
     return found
@@ -95,7 +102,7 @@ class DataBlockOwner:
 
     def keep(self, idb: "bpy.types.ID") -> None:
         """Never remove *idb* as an orphan (e.g. a data-block meant to have a fake user)."""
-        self.kept.add(idb.as_pointer())
+        self.kept.add(id_key(idb))
 
     def live(self) -> dict[IDRecord, "bpy.types.ID"]:
         """Owned data-blocks that still exist and still carry our tag; forgets the rest."""

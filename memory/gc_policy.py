@@ -1,11 +1,12 @@
 """How Python's cyclic garbage collector behaves inside heavy stages.
 
-Building a city creates millions of small containers (tuples, lists, dicts of tags).
-With Python's default thresholds every 700 new containers start a collection that walks
-them all again, which costs time and finds nothing: these objects are not cycles. The
-tuned policy raises the first threshold (or pauses automatic collection) inside a stage,
-optionally freezes everything that existed before the pipeline started so later full
-collections skip it, and leaves the real collection to the stage boundary.
+A Blender process starts with some 70,000 container objects from ``bpy`` and add-ons;
+every full collection walks them all again (about 28 ms), and each stage boundary runs one.
+Freezing them when the pipeline starts (``gc.freeze()``) makes those collections walk only
+what the pipeline itself created: measured in bench/, boundaries drop from about 41 ms to
+15 ms and a parse+build run gets 8-12 % faster, with no change in peak memory. So freezing
+is on by default. Raising the thresholds (``mode="tuned"``) or pausing automatic collection
+inside a stage showed no gain beyond noise on the Krems extract, so those stay opt-in.
 Every change is undone on exit, exceptions included.
 """
 
@@ -22,13 +23,14 @@ class GCPolicy:
     - ``mode="default"``: leave Python's collector exactly as it is.
     - ``mode="tuned"``: raise the thresholds to *thresholds* inside the stage.
     - ``mode="disabled"``: no automatic collection inside the stage at all.
-    - ``freeze``: ``gc.freeze()`` at the pipeline's start (objects from setup are never
-      scanned again) and ``gc.unfreeze()`` at its end.
+    - ``freeze``: ``gc.freeze()`` at the pipeline's start (objects from setup are not
+      scanned again while it runs) and ``gc.unfreeze()`` at its end. Cyclic garbage that
+      existed before the pipeline is collected after it, by Python's own collector.
     """
 
     mode: str = "default"
     thresholds: tuple[int, int, int] = (50_000, 50, 100)
-    freeze: bool = False
+    freeze: bool = True
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -81,17 +83,17 @@ class GCFreeze:
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
-        self.frozen = 0
+        self.frozen = False
 
     def __enter__(self) -> "GCFreeze":
-        # Someone else's freeze is theirs to undo: only freeze from an unfrozen state.
+        # Someone else's freeze is theirs to undo: only freeze from an unfrozen state. No
+        # collection first: that would cost the very full walk freezing is meant to save.
         if self.enabled and gc.get_freeze_count() == 0:
-            gc.collect()
             gc.freeze()
-            self.frozen = gc.get_freeze_count()
+            self.frozen = True  # get_freeze_count() walks the frozen list: ask only once
         return self
 
     def __exit__(self, *exc_info) -> None:
         if self.frozen:
             gc.unfreeze()
-            self.frozen = 0
+            self.frozen = False

@@ -28,6 +28,7 @@ import tracemalloc
 import bpy
 
 from . import process_memory
+from .blender_stats import undo_settings
 from .budget import MemoryBudget
 from .cleanup_policy import CleanupPolicy
 from .datablock_owner import DataBlockOwner
@@ -153,4 +154,6 @@ def environment() -> dict[str, str]:
         "memory_source": process_memory.source(),
         "heap_trim": trim_method(),
         "executable": sys.executable,
+        # Blender has no Python figure of undo memory in use; its limits are the next best.
+        **{key: str(value) for key, value in undo_settings().items()},
     }

@@ -60,8 +60,35 @@ def test_every_package_folder_is_listed_in_pyproject():
     assert listed == on_disk
 
 
+# memory/'s plain-Python half: what the panel, reports and batch tools use without Blender.
+MEMORY_CORE = [
+    "allocator_text",
+    "bounded_cache",
+    "budget",
+    "cache_registry",
+    "cleanup_policy",
+    "gc_policy",
+    "growth",
+    "heap_trim",
+    "peak",
+    "process_memory",
+    "report",
+    "report_table",
+    "sampler",
+    "thread_interrupt",
+    "units",
+]
+
+
 @pytest.mark.parametrize(
-    "module", ["leanroute", "leanroute.memory", "leanroute.route", "leanroute.progress"]
+    "module",
+    [
+        "leanroute",
+        "leanroute.memory",
+        "leanroute.route",
+        "leanroute.progress",
+        *(f"leanroute.memory.{name}" for name in MEMORY_CORE),
+    ],
 )
 def test_core_imports_without_blender(module):
     # A meta-path hook that refuses Blender's modules, in a fresh interpreter.

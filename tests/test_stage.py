@@ -18,6 +18,7 @@ from leanroute.memory import (
     stage,
 )
 from leanroute.memory.process_memory import rss_bytes
+from leanroute.memory.report_table import HEADERS
 
 pytestmark = [pytest.mark.binary_compatible, pytest.mark.usefixtures("factory_scene")]
 
@@ -265,12 +266,5 @@ def test_report_round_trips_through_json_and_prints_a_table():
     assert json.loads(again.to_json()) == json.loads(text)
     assert again.stages == pipeline.report.stages
     table = again.table()
-    assert table.splitlines()[1].split()[:6] == [
-        "stage",
-        "status",
-        "time",
-        "before",
-        "peak",
-        "after",
-    ]
+    assert tuple(table.splitlines()[1].split()) == HEADERS
     assert "two: failed: KeyError: 'missing'" in table
