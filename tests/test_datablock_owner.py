@@ -16,11 +16,16 @@ def test_a_data_block_at_a_reused_address_is_still_seen_as_created():
     users_mesh = bpy.data.meshes.new("users mesh")
     address = users_mesh.as_pointer()
     pipeline = Pipeline("reuse")
+    made, reused = [], False
     with pytest.raises(RuntimeError), pipeline.stage("reuse") as reuse:
         bpy.data.meshes.remove(users_mesh)
-        made = bpy.data.meshes.new("made by the stage")
-        reused = made.as_pointer() == address
+        # The allocator hands a freed block back soon, but not always to the next request.
+        for index in range(200):
+            made.append(bpy.data.meshes.new(f"made by the stage {index}"))
+            if made[-1].as_pointer() == address:
+                reused = True
+                break
         raise RuntimeError("roll back")
-    assert "made by the stage" not in bpy.data.meshes
-    assert reuse.report.rollback.removed == {"meshes": 1}
-    assert reused, "the allocator did not reuse the address: this test proves nothing"
+    assert reused, "no address reuse: this test proves nothing"
+    assert not any(m.name.startswith("made by the stage") for m in bpy.data.meshes)
+    assert reuse.report.rollback.removed == {"meshes": len(made)}
