@@ -75,6 +75,8 @@ class Pipeline:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        for open_stage in reversed(list(self._open_stages)):
+            open_stage.abandon()
         self._release()
 
     # -- resources shared by the stages: sampler, gc freeze, tracemalloc ---------------

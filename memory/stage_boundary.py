@@ -20,6 +20,7 @@ from .peak import PeakWindow
 from .process_memory import available_bytes, rss_bytes
 from .report import Cleanup, Peak, Rollback, StageReport
 from .snapshot import take_snapshot
+from .thread_interrupt import raise_in_thread
 
 if TYPE_CHECKING:
     from .pipeline import Pipeline
@@ -159,6 +160,24 @@ class Stage:
             exc.add_note(f"LeanRoute: stage {self.name!r} {report.status} and was rolled back.")
         return False
 
+    def abandon(self) -> None:
+        """Close a stage whose ``__exit__`` never ran: free its BMeshes, restore gc.
+
+        A budget stop that lands on the very first instruction of ``__exit__`` escapes
+        it, like a Ctrl-C can; the pipeline then calls this when it ends.
+        """
+        if self._closed or not self._entered:
+            return
+        self._closed = True
+        self._disarm()
+        bmesh_ledger.pop(self._ledger)
+        self.report.leaks = self._ledger.sweep()
+        self.report.rollback = self._roll_back()
+        self._gc.__exit__(None, None, None)
+        self.report.status = "stopped"
+        self.pipeline._close_python_peak(self)
+        self.pipeline._release()
+
     # -- internals ---------------------------------------------------------------------
 
     def _resolve_budget(self) -> None:
@@ -192,8 +211,6 @@ class Stage:
             if self._armed and hard is not None and rss > hard:
                 self._armed = False  # one shot: the stage's exit handles the rest
                 self._stop_rss = rss
-                from .thread_interrupt import raise_in_thread
-
                 raise_in_thread(self._thread_id, BudgetInterrupt)
 
     def _disarm(self) -> None:

@@ -3,6 +3,7 @@
 import gc
 import json
 
+import bmesh
 import bpy
 import pytest
 from helpers.scene import MIB, fingerprint
@@ -268,3 +269,18 @@ def test_report_round_trips_through_json_and_prints_a_table():
     table = again.table()
     assert tuple(table.splitlines()[1].split()) == HEADERS
     assert "two: failed: KeyError: 'missing'" in table
+
+
+def test_a_stage_whose_exit_never_ran_is_closed_by_its_pipeline():
+    original = bmesh.new
+    pipeline = Pipeline("abandoned")
+    with pipeline:
+        stopped = pipeline.stage("escaped")
+        stopped.__enter__()  # as if a stop fired before __exit__ could run
+        kept = bmesh.new()
+        bpy.data.meshes.new("made by the escaped stage")
+    assert bmesh.new is original
+    assert not kept.is_valid
+    assert "made by the escaped stage" not in bpy.data.meshes
+    assert stopped.report.status == "stopped"
+    assert not pipeline.sampler.running
