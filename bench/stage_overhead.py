@@ -42,7 +42,7 @@ from _common import (
 
 from leanroute.memory import CleanupPolicy, GCPolicy, Pipeline, Stage, heap_trim
 from leanroute.memory.blender_stats import blender_allocated_bytes, datablock_counts
-from leanroute.memory.datablock_owner import DataBlockOwner, created_since, pointer_snapshot
+from leanroute.memory.datablock_owner import DataBlockOwner, created_since, id_snapshot
 from leanroute.memory.heap_trim import return_memory_to_os
 from leanroute.memory.peak import PeakWindow
 from leanroute.memory.process_memory import rss_bytes, uss_bytes
@@ -171,7 +171,7 @@ def instrumented_stage_module(probe: Probe) -> Iterator[None]:
 
     replacements = {
         "take_snapshot": probe.wrap(snapshot_label, take_snapshot),
-        "pointer_snapshot": probe.wrap("pointer_snapshot", pointer_snapshot),
+        "id_snapshot": probe.wrap("id_snapshot", id_snapshot),
         "created_since": probe.wrap("created_since", created_since),
         "return_memory_to_os": probe.wrap("heap trim", return_memory_to_os),
         "gc": types.SimpleNamespace(collect=probe.wrap("gc.collect", gc.collect)),
@@ -241,7 +241,7 @@ def frozen_collect() -> None:
 
 def isolated_pieces(repeats: int) -> dict:
     """Each boundary piece on its own, median of *repeats* calls, in the current scene."""
-    snapshot = pointer_snapshot()
+    snapshot = id_snapshot()
     owner = DataBlockOwner()
     pieces = {
         "take_snapshot(uss=True)": lambda: take_snapshot(uss=True),
@@ -250,7 +250,7 @@ def isolated_pieces(repeats: int) -> dict:
         "rss_bytes": rss_bytes,
         "blender_allocated_bytes": blender_allocated_bytes,
         "datablock_counts": datablock_counts,
-        "pointer_snapshot": pointer_snapshot,
+        "id_snapshot": id_snapshot,
         "created_since": lambda: created_since(snapshot),
         "gc.collect": gc.collect,
         "heap trim (return_memory_to_os)": return_memory_to_os,

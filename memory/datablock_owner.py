@@ -23,7 +23,7 @@ class IDRecord(NamedTuple):
     """One data-block: its ``bpy.data`` collection, identity key and name when recorded."""
 
     collection: str
-    pointer: int  # the identity key: session_uid, or the address on Blender 3.x
+    key: int  # id_key(): session_uid, or the address on Blender 3.x
     name: str
 
 
@@ -35,7 +35,7 @@ def id_key(idb: "bpy.types.ID") -> int:
     return idb.session_uid if _HAS_SESSION_UID else idb.as_pointer()
 
 
-def pointer_snapshot() -> dict[str, set[int]]:
+def id_snapshot() -> dict[str, set[int]]:
     """Identity keys of every data-block now, by collection."""
     return {name: {id_key(idb) for idb in getattr(bpy.data, name)} for name in id_collections()}
 
@@ -53,18 +53,23 @@ def created_since(snapshot: dict[str, set[int]]) -> list[IDRecord]:
     return created
 
 
+def count_by_type(records: "list[IDRecord]") -> dict[str, int]:
+    """How many of *records* there are of each ``bpy.data`` collection."""
+    return dict(Counter(record.collection for record in records))
+
+
 def _lookup(records: "list[IDRecord]") -> dict[IDRecord, "bpy.types.ID"]:
     # Fresh lookups by key: never reuse a Python wrapper that may be stale.
     wanted: dict[str, dict[int, IDRecord]] = {}
     for record in records:
-        wanted.setdefault(record.collection, {})[record.pointer] = record
+        wanted.setdefault(record.collection, {})[record.key] = record
     found = {}
-    for name, by_pointer in wanted.items():
+    for name, by_key in wanted.items():
         collection = getattr(bpy.data, name, None)
         if collection is None:
             continue
         for idb in collection:
-            record = by_pointer.get(id_key(idb))
+            record = by_key.get(id_key(idb))
             if record is not None:
                 found[record] = idb
     return found
@@ -75,7 +80,7 @@ def remove_records(records: "list[IDRecord]") -> dict[str, int]:
     found = _lookup(records)
     if found:
         bpy.data.batch_remove(list(found.values()))
-    return dict(Counter(record.collection for record in found))
+    return count_by_type(list(found))
 
 
 class DataBlockOwner:
@@ -97,7 +102,7 @@ class DataBlockOwner:
                 idb[OWNER_KEY] = self.token
             except (TypeError, AttributeError):  # a type without custom properties
                 continue
-            self._records[(record.collection, record.pointer)] = record
+            self._records[(record.collection, record.key)] = record
         return len(found)
 
     def keep(self, idb: "bpy.types.ID") -> None:
@@ -108,7 +113,7 @@ class DataBlockOwner:
         """Owned data-blocks that still exist and still carry our tag; forgets the rest."""
         found = _lookup(list(self._records.values()))
         ours = {r: idb for r, idb in found.items() if idb.get(OWNER_KEY) == self.token}
-        self._records = {(r.collection, r.pointer): r for r in ours}
+        self._records = {(r.collection, r.key): r for r in ours}
         return ours
 
     def remove_orphans(self) -> dict[str, int]:
@@ -122,7 +127,7 @@ class DataBlockOwner:
             orphans = {
                 record: idb
                 for record, idb in self.live().items()
-                if idb.users == 0 and not idb.use_fake_user and record.pointer not in self.kept
+                if idb.users == 0 and not idb.use_fake_user and record.key not in self.kept
             }
             if not orphans:
                 return dict(removed)
@@ -135,7 +140,7 @@ class DataBlockOwner:
         if live:
             bpy.data.batch_remove(list(live.values()))
         self._records.clear()
-        return dict(Counter(record.collection for record in live))
+        return count_by_type(list(live))
 
 
 def purge_all_orphans() -> int:
@@ -143,6 +148,10 @@ def purge_all_orphans() -> int:
 
     Only on explicit request. Returns how many data-blocks it removed.
     """
-    before = sum(len(getattr(bpy.data, name)) for name in id_collections())
+    before = _total_datablocks()
     bpy.data.orphans_purge(do_local_ids=True, do_linked_ids=True, do_recursive=True)
-    return before - sum(len(getattr(bpy.data, name)) for name in id_collections())
+    return before - _total_datablocks()
+
+
+def _total_datablocks() -> int:
+    return sum(len(getattr(bpy.data, name)) for name in id_collections())

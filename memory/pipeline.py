@@ -36,7 +36,7 @@ from .gc_policy import GCFreeze, GCPolicy
 from .heap_trim import trim_method
 from .report import PipelineReport
 from .sampler import MemorySampler
-from .stage_boundary import Stage, python_heap_peak
+from .stage_boundary import Stage
 
 
 class Pipeline:
@@ -123,9 +123,9 @@ class Pipeline:
             tracemalloc.reset_peak()
 
     def _fold_python_peak(self) -> None:
-        peak = python_heap_peak()
-        if peak is None:
+        if not tracemalloc.is_tracing():
             return
+        peak = tracemalloc.get_traced_memory()[1]
         for open_stage in self._open_stages:
             key = id(open_stage)
             self._python_peaks[key] = max(self._python_peaks.get(key, 0), peak)

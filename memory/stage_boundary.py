@@ -3,17 +3,23 @@
 Created by :meth:`.pipeline.Pipeline.stage`; see that module for the API.
 """
 
+import contextlib
 import gc
 import threading
 import time
-import tracemalloc
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import bmesh_ledger, cache_registry
 from .blender_stats import blender_allocated_bytes
 from .budget import BudgetInterrupt, MemoryBudgetExceeded, ResolvedBudget
-from .datablock_owner import created_since, pointer_snapshot, purge_all_orphans, remove_records
+from .datablock_owner import (
+    count_by_type,
+    created_since,
+    id_snapshot,
+    purge_all_orphans,
+    remove_records,
+)
 from .gc_policy import GCTuning
 from .heap_trim import return_memory_to_os
 from .peak import PeakWindow
@@ -55,11 +61,7 @@ class Stage:
         peak = self.report.peak
         if blender is not None and (peak.blender is None or blender > peak.blender):
             peak.blender = blender
-        rss = self.pipeline.sampler.sample_now()
-        hard = self._budget.hard
-        if hard is not None and rss is not None and rss > hard:
-            self._disarm()
-            raise self._exceeded(rss)
+        self._stop_if_over_hard(self.pipeline.sampler.sample_now())
         if self._soft_hit:
             self._soft_hit = False
             self._soft_cleanup(self.report.cleanup)
@@ -88,7 +90,7 @@ class Stage:
         try:
             self._gc = GCTuning(pipeline.gc_policy)
             self._gc.__enter__()
-            self._snapshot = pointer_snapshot()
+            self._snapshot = id_snapshot()
             self.report.before = take_snapshot(uss=policy.measure_uss)
             self._resolve_budget()
             self._ledger = bmesh_ledger.BMeshLedger(self.name, guarded=True)
@@ -136,7 +138,7 @@ class Stage:
             report.leaks = self._ledger.sweep(scan_untracked=policy.scan_untracked_bmeshes)
         if exc_type is None:
             created = created_since(self._snapshot)
-            report.created_datablocks = _count(created)
+            report.created_datablocks = count_by_type(created)
             pipeline.owner.adopt(created)
         else:
             report.rollback = self._roll_back()
@@ -156,27 +158,22 @@ class Stage:
             report.error = str(error)
             raise error from None
         report.error = f"{exc_type.__name__}: {exc}"
-        if isinstance(exc, BaseException) and hasattr(exc, "add_note"):
+        if exc is not None:
             exc.add_note(f"LeanRoute: stage {self.name!r} {report.status} and was rolled back.")
         return False
 
     def abandon(self) -> None:
-        """Close a stage whose ``__exit__`` never ran: free its BMeshes, restore gc.
+        """Close a stage whose ``__exit__`` never ran, as a stopped stage: sweep, roll back.
 
         A budget stop that lands on the very first instruction of ``__exit__`` escapes
-        it, like a Ctrl-C can; the pipeline then calls this when it ends.
+        it, like a Ctrl-C can; the pipeline then calls this when it ends. The stop has
+        already propagated, so its MemoryBudgetExceeded is only recorded, not raised.
         """
         if self._closed or not self._entered:
             return
-        self._closed = True
         self._disarm()
-        bmesh_ledger.pop(self._ledger)
-        self.report.leaks = self._ledger.sweep()
-        self.report.rollback = self._roll_back()
-        self._gc.__exit__(None, None, None)
-        self.report.status = "stopped"
-        self.pipeline._close_python_peak(self)
-        self.pipeline._release()
+        with contextlib.suppress(MemoryBudgetExceeded):
+            self._finish(BudgetInterrupt, None)
 
     # -- internals ---------------------------------------------------------------------
 
@@ -220,10 +217,13 @@ class Stage:
 
     def _on_bmesh_created(self) -> None:
         if self._stop_rss is None and self._budget.hard is not None:
-            rss = rss_bytes()
-            if rss is not None and rss > self._budget.hard:
-                self._disarm()
-                raise self._exceeded(rss)
+            self._stop_if_over_hard(rss_bytes())
+
+    def _stop_if_over_hard(self, rss: "int | None") -> None:
+        hard = self._budget.hard
+        if hard is not None and rss is not None and rss > hard:
+            self._disarm()
+            raise self._exceeded(rss)
 
     def _exceeded(self, rss: int) -> MemoryBudgetExceeded:
         return MemoryBudgetExceeded(self.name, self._budget.hard or 0, rss, how=self._budget.how)
@@ -255,8 +255,7 @@ class Stage:
         cleanup.gc_collected += gc.collect()
         for result in cache_registry.clear_scope("stage") + cache_registry.clear_scope("session"):
             cleanup.caches_cleared.append(result.name)
-        trim = return_memory_to_os()
-        cleanup.heap_trim, cleanup.heap_trim_supported = trim.note, trim.supported
+        _trim_heap(cleanup)
 
     def _cleanup(self, cleanup: Cleanup, *, failed: bool) -> None:
         policy = self.pipeline.policy
@@ -275,8 +274,7 @@ class Stage:
         if soft is not None and (self._soft_hit or (now is not None and now > soft)):
             self._soft_cleanup(cleanup)
         elif policy.trim_heap or failed:
-            trim = return_memory_to_os()
-            cleanup.heap_trim, cleanup.heap_trim_supported = trim.note, trim.supported
+            _trim_heap(cleanup)
         after_rss, after_blender = rss_bytes(), blender_allocated_bytes()
         if rss is not None and after_rss is not None:
             cleanup.rss_freed = max(rss - after_rss, 0)
@@ -285,13 +283,6 @@ class Stage:
         cleanup.seconds = time.perf_counter() - started
 
 
-def _count(records) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for record in records:
-        counts[record.collection] = counts.get(record.collection, 0) + 1
-    return counts
-
-
-def python_heap_peak() -> "int | None":
-    """Tracemalloc's peak since its last reset (None when not tracing)."""
-    return tracemalloc.get_traced_memory()[1] if tracemalloc.is_tracing() else None
+def _trim_heap(cleanup: Cleanup) -> None:
+    trim = return_memory_to_os()
+    cleanup.heap_trim, cleanup.heap_trim_supported = trim.note, trim.supported

@@ -4,10 +4,11 @@ import sys
 
 import bmesh
 import pytest
-from helpers.scene import MIB, big_bmesh, fill_grid, settled_rss
+from helpers.scene import big_bmesh, fill_grid, settled_rss
 
 from leanroute.memory import Pipeline, live_bmeshes, new_bmesh
 from leanroute.memory.bmesh_ledger import BMeshLedger, _stack, find_untracked_bmeshes
+from leanroute.memory.units import MIB
 
 pytestmark = pytest.mark.binary_compatible
 THIS_FILE = __file__

@@ -3,7 +3,7 @@
 import bmesh
 import bpy
 import pytest
-from helpers.scene import MIB, fill_grid, settled_rss
+from helpers.scene import fill_grid, settled_rss
 
 from leanroute.memory import (
     BMeshScopeError,
@@ -14,6 +14,7 @@ from leanroute.memory import (
     live_bmeshes,
     new_bmesh,
 )
+from leanroute.memory.units import MIB
 
 pytestmark = [pytest.mark.binary_compatible, pytest.mark.usefixtures("factory_scene")]
 

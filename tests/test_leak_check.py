@@ -5,9 +5,9 @@ import bpy
 import pytest
 
 from leanroute.memory import bmesh_from_mesh, leak_check, new_bmesh
+from leanroute.memory.units import MIB
 
 pytestmark = [pytest.mark.binary_compatible, pytest.mark.usefixtures("factory_scene")]
-MIB = 1024 * 1024
 
 
 def test_clean_code_is_flat():

@@ -13,10 +13,9 @@ from leanroute.memory.gc_policy import GCFreeze, GCPolicy, GCTuning
 from leanroute.memory.heap_trim import return_memory_to_os, trim_supported
 from leanroute.memory.peak import PeakWindow
 from leanroute.memory.sampler import MemorySampler
-from leanroute.memory.units import format_bytes, parse_size
+from leanroute.memory.units import MIB, format_bytes, parse_size
 
 pytestmark = pytest.mark.binary_compatible
-MIB = 1024 * 1024
 
 
 @pytest.mark.parametrize(

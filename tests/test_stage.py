@@ -6,7 +6,7 @@ import json
 import bmesh
 import bpy
 import pytest
-from helpers.scene import MIB, fingerprint
+from helpers.scene import fingerprint
 
 from leanroute.memory import (
     BoundedCache,
@@ -20,6 +20,7 @@ from leanroute.memory import (
 )
 from leanroute.memory.process_memory import rss_bytes
 from leanroute.memory.report_table import HEADERS
+from leanroute.memory.units import MIB
 
 pytestmark = [pytest.mark.binary_compatible, pytest.mark.usefixtures("factory_scene")]
 

@@ -9,8 +9,6 @@ from leanroute.memory.blender_stats import id_collections
 from leanroute.memory.heap_trim import return_memory_to_os
 from leanroute.memory.process_memory import rss_bytes
 
-MIB = 1024 * 1024
-
 
 def factory_scene() -> None:
     """Reset Blender to its factory startup file (cube, camera, light)."""
