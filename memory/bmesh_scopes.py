@@ -14,6 +14,7 @@ import bmesh
 import bpy
 
 from .bmesh_ledger import BMeshLedger, active_ledger, caller_site
+from .datablock_owner import id_key
 
 
 class BMeshScopeError(ReferenceError):
@@ -92,18 +93,22 @@ class new_bmesh(_BMeshScope):
 
 
 class _MeshRef:
-    """A mesh remembered by address, so a removed mesh is detected, never dereferenced."""
+    """A mesh remembered by name and identity key (see datablock_owner.id_key).
+
+    A removed mesh is detected, never dereferenced, and on Blender 4.x+ a new mesh that
+    lands at the freed address is not taken for it.
+    """
 
     def __init__(self, mesh: "bpy.types.Mesh"):
         self.name = mesh.name
-        self.pointer = mesh.as_pointer()
+        self.key = id_key(mesh)
 
     def resolve(self) -> "bpy.types.Mesh | None":
         mesh = bpy.data.meshes.get(self.name)
-        if mesh is not None and mesh.as_pointer() == self.pointer:
+        if mesh is not None and id_key(mesh) == self.key:
             return mesh
         for mesh in bpy.data.meshes:  # renamed meanwhile
-            if mesh.as_pointer() == self.pointer:
+            if id_key(mesh) == self.key:
                 return mesh
         return None
 

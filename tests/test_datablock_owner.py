@@ -1,13 +1,13 @@
-"""Ownership by session identity (Blender 4.x+: ID.session_uid); module lane only.
+"""Identity by ID.session_uid (Blender 4.x+), for ownership and BMesh scopes; module lane only.
 
-Blender 3.x has no session_uid, so there the owner keys data-blocks by address and a
-data-block created at the address of one freed in the same stage is not seen as created.
+Blender 3.x has no session_uid, so there data-blocks are keyed by address: one created at
+the address of one freed meanwhile is taken for it.
 """
 
 import bpy
 import pytest
 
-from leanroute.memory import Pipeline
+from leanroute.memory import MeshRemovedError, Pipeline, bmesh_from_mesh
 
 pytestmark = pytest.mark.usefixtures("factory_scene")
 
@@ -25,3 +25,12 @@ def test_a_data_block_at_a_reused_address_is_still_seen_as_created():
     assert reused, "no address was reused: this test proves nothing"
     assert not any(m.name.startswith("made by the stage") for m in bpy.data.meshes)
     assert reuse.report.rollback.removed == {"meshes": 50}
+
+
+def test_a_scope_does_not_write_back_into_a_new_mesh_of_the_same_name():
+    mesh = bpy.data.meshes.new("temporary")
+    with pytest.raises(MeshRemovedError), bmesh_from_mesh(mesh, write_back=True) as bm:
+        bpy.data.meshes.remove(mesh)
+        bpy.data.meshes.new("temporary")  # often at the freed address, too
+        bm.verts.new((0, 0, 0))
+    assert len(bpy.data.meshes["temporary"].vertices) == 0
