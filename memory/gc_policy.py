@@ -3,8 +3,8 @@
 A Blender process starts with some 70,000 container objects from ``bpy`` and add-ons;
 every full collection walks them all again (about 28 ms), and each stage boundary runs one.
 Freezing them when the pipeline starts (``gc.freeze()``) makes those collections walk only
-what the pipeline itself created: measured in bench/, boundaries drop from about 41 ms to
-15 ms and a parse+build run gets 8-12 % faster, with no change in peak memory. So freezing
+what the pipeline itself created: measured in bench/, boundaries drop from about 39 ms to
+10 ms and a parse+build run gets about 18 % faster, with no change in peak memory. So freezing
 is on by default. Raising the thresholds (``mode="tuned"``) or pausing automatic collection
 inside a stage showed no gain beyond noise on the Krems extract, so those stay opt-in.
 Every change is undone on exit, exceptions included.
