@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 .PHONY: help venv demo test extension lint bench clean
 
 help:
-	@echo "make demo       build the sample city and print the memory report (not yet: route/ issue)"
+	@echo "make demo       build the sample city into build/demo and print the memory report"
 	@echo "make test       set up the venv and run the module, binary and packaging test lanes"
 	@echo "make extension  fetch the psutil wheels, build and validate dist/leanroute-*.zip"
 	@echo "make lint       ruff check"
@@ -25,8 +25,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Writes build/demo/{sample.osm,demo.blend,demo-report.json} and prints the memory table.
 demo: venv
-	@echo "make demo: not yet. The demo build on the generated sample city arrives with the route/ issue."
+	$(PY) -m leanroute demo --out-dir build/demo
 
 test: venv
 	$(PY) tests/lanes.py $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
@@ -42,6 +43,7 @@ lint: venv
 bench: venv
 	$(PY) bench/gc_policy.py
 	$(PY) bench/stage_overhead.py
+	$(PY) bench/rebuild_leak.py
 
 clean:
 	rm -rf dist build leanroute.egg-info .pytest_cache .ruff_cache

@@ -23,9 +23,10 @@ bl_info = {
 def _shell_modules():
     # Imported here, not at module level, so the core stays importable without bpy.
     from . import operators, panels
+    from .cli import blender_command
 
     # Registration order; unregister walks it backwards.
-    return (operators, panels)
+    return (operators, panels, blender_command)
 
 
 def register():

@@ -127,6 +127,8 @@ class PipelineReport:
     started: float = 0.0
     wall_seconds: float = 0.0
     rss_timeline: list[tuple[float, int]] = field(default_factory=list)
+    #: What the pipeline produced (counts, lengths, paths), for reports; JSON-ready.
+    results: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -80,9 +80,34 @@ MEMORY_CORE = [
 ]
 
 
+# route/'s plain-Python half: reading, projection, routing, geometry, settings.
+ROUTE_CORE = [
+    "atomic_files",
+    "building_geometry",
+    "clip_box",
+    "errors",
+    "gpx_track",
+    "mesh_arrays",
+    "motion",
+    "multipolygon",
+    "osm_model",
+    "osm_parse",
+    "projection",
+    "road_geometry",
+    "road_graph",
+    "routing",
+    "sample_city",
+    "settings",
+    "track_smoothing",
+]
+
+
 @pytest.mark.parametrize(
     "module",
     [
+        "leanroute.cli.arguments",
+        "leanroute.cli.commands",
+        *(f"leanroute.route.{name}" for name in ROUTE_CORE),
         "leanroute",
         "leanroute.memory",
         "leanroute.route",

@@ -66,3 +66,19 @@ def test_a_failed_register_rolls_back_what_it_registered(monkeypatch):
     with pytest.raises(RuntimeError, match="on purpose"):
         leanroute.register()
     assert diff(before, snapshot()) == []
+
+
+def test_the_blender_command_is_registered_on_4_2_and_removed_again(capsys):
+    from leanroute.cli import blender_command
+
+    leanroute.register()
+    try:
+        registered = blender_command._handle is not None
+        # The function Blender runs for `blender -c leanroute ARGS`.
+        code = blender_command._run(["--help"])
+    finally:
+        leanroute.unregister()
+    assert blender_command._handle is None
+    assert registered == hasattr(bpy.utils, "register_cli_command")
+    assert code == 0
+    assert "usage: blender -c leanroute" in capsys.readouterr().out

@@ -1,0 +1,132 @@
+"""What each command does; :func:`main` is the one entry point of every launcher."""
+
+import sys
+import traceback
+from pathlib import Path
+
+from ..route.errors import LeanRouteError, SettingsError
+from .arguments import build_parser
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: "list[str] | None" = None, *, prog: str = "leanroute") -> int:
+    """Run one command line; returns the exit code (0 ok, 1 failed, 2 bad usage)."""
+    parser = build_parser(prog)
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    except SystemExit as stop:  # argparse already printed the usage and the problem
+        return int(stop.code or 0) and EXIT_USAGE
+    try:
+        if args.command == "demo":
+            return run_demo(args)
+        return run_build(args)
+    except (LeanRouteError, MemoryError, OSError) as error:
+        return _fail(prog, error, args.debug)
+    except Exception as error:  # a bug: still one line, the traceback on request
+        return _fail(prog, error, args.debug, unexpected=True)
+
+
+def _fail(prog: str, error: BaseException, debug: bool, *, unexpected: bool = False) -> int:
+    if debug:
+        traceback.print_exception(error)
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if unexpected or not isinstance(error, LeanRouteError):
+        message = f"{type(error).__name__}: {message}"
+    hint = "" if debug else " (--debug shows the traceback)" if unexpected else ""
+    print(f"{prog}: error: {message}{hint}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def settings_from(args, **paths):
+    """BuildSettings from parsed arguments plus *paths* (osm, waypoints, gpx, out, report)."""
+    from ..route.settings import BuildSettings
+
+    layers = frozenset(part.strip() for part in args.layers.split(",") if part.strip())
+    return BuildSettings(
+        padding_m=args.padding,
+        speed_kmh=args.speed,
+        fps=args.fps,
+        frame_start=args.frame_start,
+        layers=layers,
+        default_height_m=args.height,
+        car_blend=args.car_blend,
+        car_object=args.car_object,
+        **paths,
+    )
+
+
+def run_build(args) -> int:
+    """``build``: the user's OSM file and route."""
+    from ..route.routing import parse_waypoints
+
+    if not args.route and args.gpx is None:
+        raise SettingsError("--route", 'give waypoints ("lat,lon;lat,lon") or --gpx FILE')
+    waypoints = tuple(parse_waypoints(args.route)) if args.route else ()
+    settings = settings_from(
+        args,
+        osm=args.osm,
+        waypoints=waypoints,
+        gpx=args.gpx,
+        snap_gpx=not args.no_snap,
+        out=args.out,
+        report=args.report,
+    )
+    _run(settings, args)
+    return EXIT_OK
+
+
+def run_demo(args) -> int:
+    """``demo``: write the sample city, build it, save the .blend and the report."""
+    from ..route.sample_city import write_sample_city
+
+    out_dir: Path = args.out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    city = write_sample_city(out_dir / "sample.osm")
+    settings = settings_from(
+        args,
+        osm=city.path,
+        waypoints=city.waypoints,
+        out=out_dir / "demo.blend",
+        report=out_dir / "demo-report.json",
+    )
+    _run(settings, args, credit=" (the generated sample city: synthetic, not OSM data)")
+    return EXIT_OK
+
+
+def _run(settings, args, *, credit: str = " (map data © OpenStreetMap contributors)") -> None:
+    from ..memory.cleanup_policy import CleanupPolicy
+    from ..route.build import SceneBuild
+
+    policy = CleanupPolicy.off() if args.no_hygiene else None
+    say = (lambda *_: None) if args.quiet else print
+    say(f"LeanRoute: building {settings.osm}{credit}")
+    result = SceneBuild(settings, policy=policy).run()
+    say(result.report.table())
+    say(summary(result))
+
+
+def summary(result) -> str:
+    """A few lines on what the build made and where it went."""
+    results = result.results
+    lines = []
+    route = results.get("route", {})
+    if route:
+        lines.append(f"route: {route.get('length_m', 0) / 1000:.2f} km ({route.get('source')})")
+    roads, buildings = results.get("roads"), results.get("buildings")
+    if roads:
+        lines.append(f"roads: {roads.get('built', 0)} ways, {roads.get('faces', 0)} faces")
+    if buildings:
+        lines.append(
+            f"buildings: {buildings.get('built', 0)} built "
+            f"({buildings.get('with_holes', 0)} with courtyards), {buildings.get('faces', 0)} faces"
+        )
+    animation = results.get("animation")
+    if animation:
+        first, last = animation["frames"]
+        lines.append(f"animation: frames {first}-{last} ({animation['seconds']} s)")
+    if result.out is not None:
+        lines.append(f"saved: {result.out}")
+    if result.report_path is not None:
+        lines.append(f"report: {result.report_path}")
+    return "\n".join(lines)

@@ -1,0 +1,27 @@
+"""Save the current Blender file to a path atomically."""
+
+from pathlib import Path
+
+import bpy
+
+from .atomic_files import atomic_target
+
+
+def save_blend_atomic(path: Path) -> Path:
+    """Save a copy of the open file as *path* (temporary name, then rename).
+
+    ``copy=True`` leaves the session's own file path and dirty state alone, so saving a
+    build never retargets the user's open file.
+    """
+    path = Path(path)
+    with atomic_target(path) as temporary:
+        result = bpy.ops.wm.save_as_mainfile(
+            filepath=str(temporary), copy=True, check_existing=False, compress=False
+        )
+        if "FINISHED" not in result:
+            raise OSError(f"Blender could not save {path}")
+        # Blender may keep a backup of an existing file as "<name>1"; ours is temporary.
+        backup = temporary.with_name(temporary.name + "1")
+        if backup.exists():
+            backup.unlink()
+    return path

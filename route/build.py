@@ -1,0 +1,191 @@
+"""One route-scene build as named stages, each under memory/'s stage boundary.
+
+::
+
+    result = SceneBuild(settings).run()           # blocking: scripts, CLI, batch, tests
+    print(result.report.table())
+
+    build = SceneBuild(settings)                  # one stage per call: the panel's modal operator
+    build.start()
+    while not build.done:
+        build.step()                              # build.cancel() rolls everything back
+
+Stages: parse, project, route, roads, buildings, ground, route objects, animation, save.
+The new build goes into a fresh ``LeanRoute`` collection beside the previous one; only when
+every scene stage has succeeded is the previous build removed (data-blocks, not orphans).
+A failure or cancel removes what this build made and restores the scene settings it changed,
+so the scene is as it was; output files are written under temporary names and renamed.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bpy
+
+from ..memory.budget import MemoryBudget
+from ..memory.cleanup_policy import CleanupPolicy
+from ..memory.gc_policy import GCPolicy
+from ..memory.pipeline import Pipeline
+from ..memory.report import PipelineReport
+from . import scene_stages
+from .atomic_files import check_writable, write_text_atomic
+from .build_collection import build_datablocks
+from .settings import BuildSettings
+
+STAGES = (
+    "parse",
+    "project",
+    "route",
+    "roads",
+    "buildings",
+    "ground",
+    "route objects",
+    "animation",
+    "save",
+)
+
+
+@dataclass
+class BuildResult:
+    """What a finished build made and measured."""
+
+    report: PipelineReport
+    collection: str
+    out: "Path | None"
+    report_path: "Path | None"
+    results: dict = field(default_factory=dict)
+
+
+class SceneBuild:
+    """A build run stage by stage; see the module's docstring."""
+
+    def __init__(
+        self,
+        settings: BuildSettings,
+        *,
+        scene: "bpy.types.Scene | None" = None,
+        policy: "CleanupPolicy | None" = None,
+        budget: "MemoryBudget | None" = None,
+        gc_policy: "GCPolicy | None" = None,
+        on_stage: "Callable[[str, int, int], None] | None" = None,
+    ):
+        self.settings = settings
+        self.scene = scene or bpy.context.scene
+        self.pipeline = Pipeline(
+            f"build {settings.osm.name}", policy=policy, budget=budget, gc_policy=gc_policy
+        )
+        self.state = scene_stages.BuildState(
+            settings,
+            self.scene,
+            self.pipeline.owner.token,
+            remove_replaced=self.pipeline.policy.remove_orphans,
+        )
+        self.on_stage = on_stage
+        self._next = 0
+        self._open = False
+        self._finished = False
+        self._started = 0.0
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        """The stages this build runs, in order."""
+        return STAGES
+
+    @property
+    def done(self) -> bool:
+        """True once every stage has run (or the build failed or was cancelled)."""
+        return self._finished
+
+    @property
+    def next_stage(self) -> "str | None":
+        """The name of the stage :meth:`step` runs next."""
+        return None if self._finished else STAGES[self._next]
+
+    @property
+    def fraction(self) -> float:
+        """Progress from 0 to 1."""
+        return self._next / len(STAGES)
+
+    def start(self) -> None:
+        """Check the outputs can be written, then open the pipeline (sampler, gc policy)."""
+        if self._open or self._finished:
+            raise RuntimeError("this build was already started; make a new SceneBuild")
+        settings = self.settings
+        if settings.out is not None:
+            check_writable(settings.out, "out")
+        if settings.report is not None:
+            check_writable(settings.report, "report")
+        if not settings.osm.exists():
+            from .errors import InputFileError
+
+            raise InputFileError(settings.osm, "the OSM file does not exist")
+        self._started = time.perf_counter()
+        self.state.remember_scene_settings()
+        self.pipeline.__enter__()
+        self._open = True
+
+    def step(self) -> None:
+        """Run the next stage; on failure roll the whole build back and re-raise."""
+        if not self._open:
+            raise RuntimeError("call start() before step()")
+        name = STAGES[self._next]
+        if self.on_stage is not None:
+            self.on_stage(name, self._next, len(STAGES))
+        try:
+            with self.pipeline.stage(name) as stage:
+                scene_stages.run_stage(name, self.state, stage)
+        except BaseException:
+            self._roll_back()
+            raise
+        self._next += 1
+        if self._next == len(STAGES):
+            self._close()
+
+    def cancel(self) -> None:
+        """Stop before the next stage and roll the scene back to how it was."""
+        if self._open:
+            self._roll_back()
+
+    def run(self) -> BuildResult:
+        """Run every stage; returns the result (or raises, with the scene rolled back)."""
+        self.start()
+        while not self.done:
+            self.step()
+        return self.result()
+
+    def result(self) -> BuildResult:
+        """The finished build's result."""
+        state = self.state
+        return BuildResult(
+            self.pipeline.report,
+            state.collection_name,
+            self.settings.out,
+            self.settings.report,
+            state.results,
+        )
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _close(self) -> None:
+        self.pipeline.__exit__(None, None, None)
+        self._open = False
+        self._finished = True
+        report = self.pipeline.report
+        report.results = self.state.results
+        report.settings["build"] = self.settings.to_dict()
+        if self.settings.report is not None:
+            write_text_atomic(self.settings.report, report.to_json(indent=1))
+
+    def _roll_back(self) -> None:
+        # The failed stage rolled back its own data; this removes the earlier stages'.
+        victims = build_datablocks(self.pipeline.owner.token)
+        if victims:
+            bpy.data.batch_remove(list(victims))
+        self.state.restore_scene_settings()
+        self.state.release()
+        self.pipeline.__exit__(None, None, None)
+        self._open = False
+        self._finished = True
+        self.pipeline.report.results = {"rolled_back": True, **self.state.results}

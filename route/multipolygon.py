@@ -1,0 +1,272 @@
+"""Building multipolygon relations -> closed outer rings with their inner rings (plain Python).
+
+OSM draws a courtyard building as a ``type=multipolygon`` relation: ``outer`` and ``inner``
+member ways, each ring possibly split over several ways in any order and direction. Exports
+often lack some members; a ring that cannot close without them is dropped, and a relation left
+with no closed outer ring is skipped. Rings are node-id tuples here; coordinates come later
+(:mod:`.building_geometry`). Inner rings are assigned to the outer that contains them, tested on
+the nodes' lat/lon (containment does not depend on the projection at city scale).
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .osm_model import OsmData, Relation
+
+_OUTER_ROLES = ("outer", "")  # an empty role is an old way of saying outer
+
+
+@dataclass(frozen=True)
+class MultipolygonBuilding:
+    """One building relation: closed rings as node-id tuples (first id == last id).
+
+    ``inner_rings_per_outer[i]`` holds the holes of ``outer_rings[i]``. ``tags`` are the
+    relation's, or for an old-style relation (no ``building`` tag of its own) the outer way's
+    tags overlaid with the relation's. ``outer_way_ids`` lists the member ways that make the
+    outer rings, so the caller does not draw a building-tagged outer way a second time.
+    """
+
+    osm_id: int
+    outer_rings: tuple[tuple[int, ...], ...]
+    inner_rings_per_outer: tuple[tuple[tuple[int, ...], ...], ...]
+    tags: Mapping[str, str]
+    outer_way_ids: frozenset[int] = frozenset()
+
+
+@dataclass
+class MultipolygonSet:
+    """The building multipolygons of a file and what was dropped on the way.
+
+    ``relations == built + skipped_no_outer``. ``with_missing_members`` counts relations (built
+    or not) naming a member way the file lacks; ``unclosed_rings`` counts rings dropped because
+    they could not be closed; ``unassigned_inner`` counts inner rings inside no outer ring.
+    """
+
+    buildings: list[MultipolygonBuilding] = field(default_factory=list)
+    relations: int = 0
+    old_style: int = 0
+    built: int = 0
+    skipped_no_outer: int = 0
+    with_missing_members: int = 0
+    unclosed_rings: int = 0
+    unassigned_inner: int = 0
+    rings_missing_nodes: int = 0
+
+    @property
+    def consumed_way_ids(self) -> frozenset[int]:
+        """Ways that make the outer rings of built relations."""
+        ids: set[int] = set()
+        for building in self.buildings:
+            ids.update(building.outer_way_ids)
+        return frozenset(ids)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The counts as a dict, for reports."""
+        return {
+            "relations": self.relations,
+            "old_style": self.old_style,
+            "built": self.built,
+            "skipped_no_outer": self.skipped_no_outer,
+            "with_missing_members": self.with_missing_members,
+            "unclosed_rings": self.unclosed_rings,
+            "unassigned_inner": self.unassigned_inner,
+            "rings_missing_nodes": self.rings_missing_nodes,
+        }
+
+
+def assemble_rings(
+    way_refs: Sequence[Sequence[int]],
+) -> tuple[list[tuple[int, ...]], int]:
+    """Join ways end to end (reversing some where needed) into closed rings.
+
+    Returns ``(rings, unclosed_count)``: each ring a node-id tuple whose first id equals its
+    last; ``unclosed_count`` counts chains of ways that could not be closed (a member missing
+    from the file, or broken data). Ways of fewer than two nodes are ignored.
+    """
+    rings: list[tuple[int, ...]] = []
+    open_ways: list[tuple[int, ...]] = []
+    for way in way_refs:
+        refs = tuple(way)
+        if len(refs) < 2:
+            continue
+        (rings if refs[0] == refs[-1] else open_ways).append(refs)
+
+    # Every open way under both of its end nodes, to find the next way in O(1).
+    at_node: dict[int, list[int]] = {}
+    for index, refs in enumerate(open_ways):
+        at_node.setdefault(refs[0], []).append(index)
+        at_node.setdefault(refs[-1], []).append(index)
+    used = [False] * len(open_ways)
+
+    def take_at(node: int) -> "tuple[int, ...] | None":
+        for index in at_node.get(node, ()):
+            if not used[index]:
+                used[index] = True
+                return open_ways[index]
+        return None
+
+    unclosed = 0
+    for index, refs in enumerate(open_ways):
+        if used[index]:
+            continue
+        used[index] = True
+        chain = _chain(refs, take_at)
+        if chain[0] == chain[-1]:
+            rings.append(tuple(chain))
+        else:
+            unclosed += 1
+    return rings, unclosed
+
+
+def _chain(refs: tuple[int, ...], take_at) -> list[int]:
+    chain = list(refs)
+    # Extend forwards until the chain closes or runs out ...
+    while chain[0] != chain[-1]:
+        nxt = take_at(chain[-1])
+        if nxt is None:
+            break
+        chain.extend(nxt[1:] if nxt[0] == chain[-1] else nxt[-2::-1])
+    # ... then backwards, so a ring with a gap is counted once, not once per piece.
+    while chain[0] != chain[-1]:
+        prev = take_at(chain[0])
+        if prev is None:
+            break
+        chain[:0] = prev[:-1] if prev[-1] == chain[0] else prev[:0:-1]
+    return chain
+
+
+def is_building_relation(relation: Relation, osm: OsmData) -> bool:
+    """A ``type=multipolygon`` relation that is a building, by its own tags or its outer way's."""
+    if relation.tags.get("type") != "multipolygon":
+        return False
+    if "building" in relation.tags:
+        return relation.tags["building"] != "no"
+    return _old_style_tags(relation, osm) is not None
+
+
+def _old_style_tags(relation: Relation, osm: OsmData) -> "Mapping[str, str] | None":
+    # Old tagging: the relation only says type=multipolygon; the outer way says building=*.
+    for member in relation.members:
+        if member.type == "way" and member.role in _OUTER_ROLES:
+            way = osm.ways.get(member.ref)
+            if way is not None and way.tags.get("building", "no") != "no":
+                return way.tags
+    return None
+
+
+def building_multipolygons(osm: OsmData) -> MultipolygonSet:
+    """Every building multipolygon relation of *osm*, assembled into outer rings with holes."""
+    result = MultipolygonSet()
+    for relation in osm.relations.values():
+        if relation.tags.get("type") != "multipolygon":
+            continue
+        tags: Mapping[str, str]
+        if "building" in relation.tags:
+            if relation.tags["building"] == "no":
+                continue
+            tags = relation.tags
+            old_style = False
+        else:
+            way_tags = _old_style_tags(relation, osm)
+            if way_tags is None:
+                continue
+            tags = {**way_tags, **relation.tags}
+            old_style = True
+        result.relations += 1
+        result.old_style += old_style
+        building = _assemble(relation, osm, tags, result)
+        if building is None:
+            result.skipped_no_outer += 1
+        else:
+            result.built += 1
+            result.buildings.append(building)
+    return result
+
+
+def _assemble(
+    relation: Relation, osm: OsmData, tags: Mapping[str, str], result: MultipolygonSet
+) -> "MultipolygonBuilding | None":
+    outer_refs, inner_refs, outer_ids = [], [], set()
+    missing = False
+    for member in relation.members:
+        if member.type != "way":
+            continue
+        way = osm.ways.get(member.ref)
+        if way is None:
+            missing = True
+            continue
+        if member.role in _OUTER_ROLES:
+            outer_refs.append(way.refs)
+            outer_ids.add(way.id)
+        elif member.role == "inner":
+            inner_refs.append(way.refs)
+    result.with_missing_members += missing
+
+    outers, unclosed_outer = assemble_rings(outer_refs)
+    inners, unclosed_inner = assemble_rings(inner_refs)
+    result.unclosed_rings += unclosed_outer + unclosed_inner
+    outer_rings = [(ring, _lonlat(ring, osm)) for ring in outers]
+    inner_rings = [(ring, _lonlat(ring, osm)) for ring in inners]
+    result.rings_missing_nodes += sum(
+        1 for _, points in outer_rings + inner_rings if points is None
+    )
+    outer_rings = [(ring, points) for ring, points in outer_rings if points is not None]
+    inner_rings = [(ring, points) for ring, points in inner_rings if points is not None]
+    if not outer_rings:
+        return None
+
+    areas = [abs(_signed_area(points)) for _, points in outer_rings]
+    holes: list[list[tuple[int, ...]]] = [[] for _ in outer_rings]
+    for ring, points in inner_rings:
+        # The smallest outer holding most of the inner's points (inner rings may touch it).
+        best, best_key = None, None
+        for index, (_, outer_points) in enumerate(outer_rings):
+            inside = points_in_polygon(points[:-1], outer_points)
+            if inside.mean() <= 0.5:
+                continue
+            key = areas[index]
+            if best_key is None or key < best_key:
+                best, best_key = index, key
+        if best is None:
+            result.unassigned_inner += 1
+        else:
+            holes[best].append(ring)
+    return MultipolygonBuilding(
+        relation.id,
+        tuple(ring for ring, _ in outer_rings),
+        tuple(tuple(h) for h in holes),
+        tags,
+        frozenset(outer_ids),
+    )
+
+
+def _lonlat(ring: Sequence[int], osm: OsmData) -> "np.ndarray | None":
+    rows = osm.nodes.index_of(ring)
+    if (rows < 0).any():
+        return None
+    return np.stack((osm.nodes.lon[rows], osm.nodes.lat[rows]), axis=1)
+
+
+def _signed_area(points: np.ndarray) -> float:
+    x, y = points[:, 0], points[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
+
+
+def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Even-odd test of each of *points* (n, 2) against the ring *polygon* (m, 2); bool (n,).
+
+    The ring may or may not repeat its first point at the end. Points exactly on an edge may
+    land either way.
+    """
+    points = np.asarray(points, np.float64).reshape(-1, 2)
+    polygon = np.asarray(polygon, np.float64).reshape(-1, 2)
+    x0, y0 = polygon[:, 0], polygon[:, 1]
+    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
+    px, py = points[:, 0:1], points[:, 1:2]
+    crosses = (y0 > py) != (y1 > py)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_at = x0 + (py - y0) * (x1 - x0) / (y1 - y0)
+    return np.count_nonzero(crosses & (px < x_at), axis=1) % 2 == 1

@@ -1,0 +1,369 @@
+"""The body of each build stage: plain-data steps from the core, then thin writes to Blender.
+
+Called by :class:`.build.SceneBuild`, one stage at a time. Plain data that later stages no
+longer need is dropped as soon as possible (the OSM data after the buildings stage), so the
+stage boundary's gc and heap trim can give it back.
+"""
+
+from dataclasses import dataclass, field
+
+import bpy
+import numpy as np
+
+from .blender_mesh import object_with_mesh
+from .build_collection import (
+    new_build_collection,
+    previous_builds,
+    remove_build,
+    remove_build_objects,
+    settle_names,
+)
+from .errors import RouteError
+from .materials import make_material
+from .mesh_arrays import MeshArrays
+from .settings import BuildSettings
+
+
+@dataclass
+class BuildState:
+    """What the stages hand to each other; plain data, plus names (never bpy references)."""
+
+    settings: BuildSettings
+    scene: "bpy.types.Scene"
+    token: str
+    #: Remove the replaced build's data-blocks (hygiene), or only its objects (baseline).
+    remove_replaced: bool = True
+    results: dict = field(default_factory=dict)
+    osm: object = None
+    track: object = None
+    projection: object = None
+    xy: "np.ndarray | None" = None
+    route_xy: "np.ndarray | None" = None
+    box: object = None
+    collection_name: str = ""
+    car_name: str = ""
+    camera_name: str = ""
+    scene_settings: dict = field(default_factory=dict)
+
+    def collection(self) -> "bpy.types.Collection":
+        """The collection of this build (looked up by name: references dangle after undo)."""
+        return bpy.data.collections[self.collection_name]
+
+    def remember_scene_settings(self) -> None:
+        """Keep the scene settings the build changes, to restore them on failure."""
+        scene = self.scene
+        self.scene_settings = {
+            "frame_start": scene.frame_start,
+            "frame_end": scene.frame_end,
+            "fps": scene.render.fps,
+            "fps_base": scene.render.fps_base,
+            "camera": scene.camera.name if scene.camera else None,
+        }
+
+    def restore_scene_settings(self) -> None:
+        """Put back what :meth:`remember_scene_settings` kept."""
+        saved, scene = self.scene_settings, self.scene
+        if not saved:
+            return
+        scene.frame_start, scene.frame_end = saved["frame_start"], saved["frame_end"]
+        scene.render.fps, scene.render.fps_base = saved["fps"], saved["fps_base"]
+        camera = saved["camera"]
+        scene.camera = bpy.data.objects.get(camera) if camera else None
+
+    def release(self) -> None:
+        """Drop the plain data (OSM, arrays) so it can be freed."""
+        self.osm = self.track = self.xy = None
+
+
+def run_stage(name: str, state: BuildState, stage) -> None:
+    """Run the stage called *name*."""
+    STAGE_BODIES[name](state, stage)
+
+
+# -- plain-data stages ---------------------------------------------------------------------
+
+
+def parse(state: BuildState, stage) -> None:
+    """Read the OSM file (streaming) and the GPX track if there is one."""
+    from .osm_parse import read_osm
+
+    settings = state.settings
+    state.osm = read_osm(settings.osm)
+    osm = state.osm
+    state.results["osm"] = {
+        "file": str(settings.osm),
+        "nodes": len(osm.nodes),
+        "ways": len(osm.ways),
+        "relations": len(osm.relations),
+    }
+    if settings.gpx is not None:
+        from .gpx_track import read_gpx
+
+        state.track = read_gpx(settings.gpx)
+        state.results["gpx"] = {"file": str(settings.gpx), "points": len(state.track.lat)}
+
+
+def project(state: BuildState, stage) -> None:
+    """Project every node to local metres around the route's centre."""
+    from .projection import LocalProjection, centre_of
+
+    lat, lon = _route_points(state)
+    centre = centre_of(np.column_stack([lat, lon]))
+    state.projection = LocalProjection(*centre)
+    x, y = state.projection.forward(state.osm.nodes.lat, state.osm.nodes.lon)
+    state.xy = np.column_stack([x, y])
+    state.results["projection"] = {"centre": [round(c, 7) for c in centre]}
+
+
+def _route_points(state: BuildState) -> tuple[np.ndarray, np.ndarray]:
+    if state.track is not None:
+        return np.asarray(state.track.lat), np.asarray(state.track.lon)
+    waypoints = np.asarray(state.settings.waypoints, np.float64)
+    return waypoints[:, 0], waypoints[:, 1]
+
+
+def route(state: BuildState, stage) -> None:
+    """Find the route (waypoints over the road graph, or the cleaned GPX track)."""
+    from .clip_box import ClipBox
+    from .road_graph import RoadGraph
+
+    settings, osm = state.settings, state.osm
+    graph = RoadGraph.from_osm(osm, state.xy)
+    data_bounds = osm.data_bounds()
+    if state.track is None:
+        from .routing import route_waypoints
+
+        lat, lon = _route_points(state)
+        x, y = state.projection.forward(lat, lon)
+        found = route_waypoints(
+            graph,
+            np.column_stack([x, y]),
+            waypoints_latlon=list(settings.waypoints),
+            max_snap_m=settings.max_snap_m,
+            data_box=data_bounds,
+        )
+        route_xy = found.xy
+        state.results["route"] = {
+            "source": "waypoints",
+            "length_m": round(float(found.length_m), 1),
+            "waypoint_snap_m": [round(float(d), 1) for d in found.waypoint_snaps],
+        }
+    else:
+        route_xy = _track_route(state, graph, data_bounds)
+    if len(route_xy) < 2:
+        raise RouteError("the route is empty: the waypoints lead nowhere")
+    state.route_xy = np.asarray(route_xy, np.float64)
+    state.box = ClipBox.around(state.route_xy, settings.padding_m)
+    state.results["clip_box_m"] = [round(v, 1) for v in _box_tuple(state.box)]
+
+
+def _box_tuple(box) -> tuple[float, float, float, float]:
+    return (box.min_x, box.min_y, box.max_x, box.max_y)
+
+
+def _track_route(state: BuildState, graph, data_bounds) -> np.ndarray:
+    from .track_smoothing import clean_track, smooth_track, snap_track_to_roads
+
+    track = state.track
+    if data_bounds is not None:
+        inside = [data_bounds.contains(a, b) for a, b in zip(track.lat, track.lon, strict=True)]
+        if not any(inside):
+            raise RouteError(
+                f"the GPX track {state.settings.gpx} lies entirely outside the OSM data "
+                f"({state.settings.osm})"
+            )
+    x, y = state.projection.forward(np.asarray(track.lat), np.asarray(track.lon))
+    xy = clean_track(np.column_stack([x, y]), track.times)
+    xy = smooth_track(xy)
+    if state.settings.snap_gpx:
+        # GPS fixes sit within metres of their road: a tight radius keeps matching fast.
+        xy = snap_track_to_roads(xy, graph, min(state.settings.max_snap_m, 50.0))
+    length = float(np.hypot(*np.diff(xy, axis=0).T).sum()) if len(xy) > 1 else 0.0
+    state.results["route"] = {
+        "source": "gpx",
+        "points": len(xy),
+        "snapped": state.settings.snap_gpx,
+        "length_m": round(length, 1),
+    }
+    return xy
+
+
+# -- Blender stages ------------------------------------------------------------------------
+
+
+def roads(state: BuildState, stage) -> None:
+    """The build's collection, and the roads as one object of ribbons (a slot per class)."""
+    from .road_geometry import ROAD_GROUPS, RoadLine, collect_roads, road_mesh
+
+    settings = state.settings
+    collection = new_build_collection(state.scene, settings.collection_name, state.token)
+    state.collection_name = collection.name
+    if "roads" not in settings.layers:
+        return
+    found = collect_roads(state.osm, state.xy, _box_tuple(state.box))
+    lines = [
+        RoadLine(line.osm_id, line.highway, line.group, line.width, piece)
+        for line in found.roads
+        for piece in state.box.clip_polyline(line.xy)
+    ]
+    arrays = road_mesh(lines)
+    materials = [make_material(f"road {group}") for group in ROAD_GROUPS]
+    object_with_mesh("LeanRoute Roads", arrays, collection, materials)
+    state.results["roads"] = {**found.counts, "ribbons": len(lines), "faces": arrays.face_count}
+
+
+def buildings(state: BuildState, stage) -> None:
+    """Buildings extruded from their footprints, courtyards as holes, as one object."""
+    from .building_geometry import building_mesh, collect_buildings
+    from .roof_triangulation import holed_roof_arrays
+
+    settings = state.settings
+    if "buildings" in settings.layers:
+        found = collect_buildings(
+            state.osm, state.xy, _box_tuple(state.box), default_height=settings.default_height_m
+        )
+        meshes = building_mesh(found.footprints)
+        arrays = MeshArrays.concat([meshes.walls_and_roofs, holed_roof_arrays(meshes.holed_roofs)])
+        object_with_mesh(
+            "LeanRoute Buildings", arrays, state.collection(), [make_material("building")]
+        )
+        state.results["buildings"] = {
+            **found.counts,
+            "with_holes": len(meshes.holed_roofs),
+            "faces": arrays.face_count,
+        }
+    # Nothing after this stage needs the map itself.
+    state.osm = None
+    state.xy = None
+
+
+def ground(state: BuildState, stage) -> None:
+    """A ground plane under the clipped area."""
+    if "ground" not in state.settings.layers:
+        return
+    min_x, min_y, max_x, max_y = _box_tuple(state.box)
+    z = -0.05  # just below the roads, so they never z-fight
+    arrays = MeshArrays.from_faces(
+        [(min_x, min_y, z), (max_x, min_y, z), (max_x, max_y, z), (min_x, max_y, z)], [(0, 1, 2, 3)]
+    )
+    object_with_mesh("LeanRoute Ground", arrays, state.collection(), [make_material("ground")])
+
+
+def route_objects(state: BuildState, stage) -> None:
+    """The route as a curve, the car and a chase camera."""
+    from .car_model import append_car, procedural_car_mesh
+
+    settings, collection = state.settings, state.collection()
+    curve = bpy.data.curves.new("LeanRoute Route", "CURVE")
+    curve.dimensions = "3D"
+    curve.bevel_depth = 0.3
+    spline = curve.splines.new("POLY")
+    points = state.route_xy
+    spline.points.add(len(points) - 1)
+    co = np.empty((len(points), 4), np.float32)
+    co[:, :2], co[:, 2], co[:, 3] = points, 0.15, 1.0
+    spline.points.foreach_set("co", co.ravel())
+    curve.materials.append(make_material("route"))
+    collection.objects.link(bpy.data.objects.new("LeanRoute Route", curve))
+
+    if settings.car_blend is not None:
+        car = append_car(settings.car_blend, settings.car_object)
+        car.name = "LeanRoute Car"
+    else:
+        mesh = procedural_car_mesh("LeanRoute Car")
+        for part in ("car body", "car glass", "car tyre"):
+            mesh.materials.append(make_material(part))
+        car = bpy.data.objects.new("LeanRoute Car", mesh)
+    collection.objects.link(car)
+    state.car_name = car.name
+
+    camera_data = bpy.data.cameras.new("LeanRoute Camera")
+    camera_data.lens = 32
+    camera_data.clip_end = 5000
+    camera = bpy.data.objects.new("LeanRoute Camera", camera_data)
+    collection.objects.link(camera)
+    track = camera.constraints.new("TRACK_TO")
+    track.target = car
+    track.track_axis = "TRACK_NEGATIVE_Z"
+    track.up_axis = "UP_Y"
+    state.camera_name = camera.name
+
+
+def animation(state: BuildState, stage) -> None:
+    """Key the car along the route at the speed, the camera behind it; then swap builds."""
+    from .animation_keys import key_channels, new_action
+    from .motion import car_motion, chase_camera
+
+    settings, scene = state.settings, state.scene
+    motion = car_motion(
+        state.route_xy,
+        speed_mps=settings.speed_mps,
+        fps=settings.fps,
+        frame_start=settings.frame_start,
+    )
+    car = bpy.data.objects[state.car_name]
+    camera = bpy.data.objects[state.camera_name]
+    action = new_action(car, "LeanRoute Car motion")
+    key_channels(action, car, "location", motion.frames, motion.positions)
+    rotation = np.zeros((len(motion.frames), 3), np.float32)
+    rotation[:, 2] = motion.headings
+    key_channels(action, car, "rotation_euler", motion.frames, rotation)
+    path = chase_camera(motion)
+    key_channels(
+        new_action(camera, "LeanRoute Camera motion"),
+        camera,
+        "location",
+        motion.frames,
+        path.positions,
+    )
+
+    stage.on_rollback(state.restore_scene_settings)
+    scene.render.fps, scene.render.fps_base = settings.fps, 1.0
+    scene.frame_start, scene.frame_end = int(motion.frames[0]), int(motion.frames[-1])
+    scene.camera = camera
+    state.results["animation"] = {
+        "frames": [int(motion.frames[0]), int(motion.frames[-1])],
+        "seconds": round(len(motion.frames) / settings.fps, 2),
+        "speed_kmh": settings.speed_kmh,
+    }
+    # Everything of the new build is in place: only now replace the previous one.
+    replaced = {}
+    for old in previous_builds(scene, settings.collection_name):
+        if old.name != state.collection_name:
+            removed = remove_build(old) if state.remove_replaced else remove_build_objects(old)
+            for kind, count in removed.items():
+                replaced[kind] = replaced.get(kind, 0) + count
+    new = state.collection()
+    settle_names(new, settings.collection_name)
+    state.collection_name = new.name
+    state.car_name, state.camera_name = car.name, camera.name
+    state.results["replaced_previous_build"] = replaced
+    # Evaluate now: the dependency graph drops its copies of the replaced build only when
+    # it next evaluates, and until then they hold as much memory as the build itself.
+    scene.frame_set(scene.frame_start)
+    state.results["collection"] = new.name
+
+
+def save(state: BuildState, stage) -> None:
+    """Write the .blend under a temporary name and rename it into place."""
+    from .blend_save import save_blend_atomic
+
+    state.release()
+    out = state.settings.out
+    if out is None:
+        return
+    save_blend_atomic(out)
+    state.results["out"] = {"path": str(out), "bytes": out.stat().st_size}
+
+
+STAGE_BODIES = {
+    "parse": parse,
+    "project": project,
+    "route": route,
+    "roads": roads,
+    "buildings": buildings,
+    "ground": ground,
+    "route objects": route_objects,
+    "animation": animation,
+    "save": save,
+}
