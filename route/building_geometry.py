@@ -16,11 +16,11 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import chain
 
 import numpy as np
 
+from ..memory.bounded_cache import BoundedCache, memoize
 from .errors import SettingsError
 from .mesh_arrays import MeshArrays
 from .multipolygon import MultipolygonSet, building_multipolygons
@@ -111,7 +111,11 @@ def _height_of(tags: Mapping[str, str], default_height: float, level_height: flo
 
 
 # Most buildings share a handful of tag combinations (often none): parse each combination once.
-@lru_cache(maxsize=4096)
+# A registered, bounded cache (shown in the panel) cleared at every stage boundary.
+_HEIGHTS = BoundedCache("building heights by tags", max_entries=4096, scope="stage")
+
+
+@memoize(_HEIGHTS)
 def _height_from(key: tuple, default_height: float, level_height: float) -> tuple[float, float]:
     height_tag, levels_tag, roof_levels_tag, min_height_tag, min_level_tag = key
     height = parse_length(height_tag)

@@ -3,8 +3,9 @@
 Plain Python and numpy, no bpy. The file is fed in chunks to the stdlib expat parser with
 namespace processing on, so GPX elements are recognised by namespace and local name, and
 vendor extensions (Garmin's ``gpxtpx:``/``gpxx:``, OSMTracker's ``<speed>`` inside
-``<extensions>``) are skipped whatever they contain. Like the OSM reader, any
-``<!DOCTYPE>`` or entity declaration is refused before anything could be expanded.
+``<extensions>``) are skipped whatever they contain. Like the OSM reader (both open the file
+and set up expat through :mod:`.xml_input`), any ``<!DOCTYPE>`` or entity declaration is
+refused before anything could be expanded.
 
 What is read: every ``<trkpt>`` of every ``<trk>``/``<trkseg>``, concatenated in file order;
 if the file has none, its ``<rtept>`` route points instead (waypoints ``<wpt>`` are not a
@@ -16,7 +17,6 @@ has one, so a consumer never has to fill gaps.
 Errors are :class:`.errors.InputFileError` with ``path:line:column`` (1-based).
 """
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -25,6 +25,7 @@ from xml.parsers import expat
 import numpy as np
 
 from .errors import InputFileError
+from .xml_input import create_parser, current_position, read_xml_file
 
 #: Bytes handed to expat at a time.
 CHUNK_SIZE = 1 << 16
@@ -83,21 +84,7 @@ def read_gpx(path) -> Track:
     ``<gpx>``, a point without valid ``lat``/``lon``, a bad ``<ele>`` or ``<time>``, or a
     file without any track or route point.
     """
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        raise InputFileError(path, "is a folder, not a GPX file")
-    try:
-        stream = open(path, "rb")  # noqa: SIM115 - closed in the finally below
-    except FileNotFoundError:
-        raise InputFileError(path, "no such file") from None
-    except OSError as error:
-        raise InputFileError(path, f"cannot be opened: {error.strerror or error}") from None
-    reader = _Reader(path)
-    try:
-        reader.read(stream)
-    finally:
-        stream.close()
-    return reader.result()
+    return read_xml_file(path, _Reader, "a GPX file")
 
 
 def parse_iso_time(text: str) -> datetime:
@@ -132,11 +119,7 @@ class _Reader:
     def __init__(self, path: str):
         self.path = path
         # Namespace processing: names arrive as "uri local" (or "local" without a namespace).
-        parser = expat.ParserCreate(namespace_separator=" ")
-        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-        parser.StartDoctypeDeclHandler = self._refuse_dtd
-        parser.EntityDeclHandler = self._refuse_dtd
-        parser.ExternalEntityRefHandler = self._refuse_dtd
+        parser = create_parser(path, DTD_REFUSED, namespace_separator=" ")
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
         parser.CharacterDataHandler = self._text
@@ -202,11 +185,8 @@ class _Reader:
     # ---- handlers ---------------------------------------------------------------------------
 
     def _error(self, message: str, at: "tuple[int, int] | None" = None) -> InputFileError:
-        line, column = at or (self.parser.CurrentLineNumber, self.parser.CurrentColumnNumber + 1)
+        line, column = at or current_position(self.parser)
         return InputFileError(self.path, message, line=line, column=column)
-
-    def _refuse_dtd(self, *_args) -> None:
-        raise self._error(DTD_REFUSED)
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         depth = self.depth = self.depth + 1
@@ -225,7 +205,7 @@ class _Reader:
             if depth == self.point_depth + 1 and local in ("ele", "time"):
                 self.field = local
                 self.field_depth = depth
-                self.field_at = (self.parser.CurrentLineNumber, self.parser.CurrentColumnNumber + 1)
+                self.field_at = current_position(self.parser)
                 self.buffer.clear()
         elif local in ("trkpt", "rtept"):
             self._open_point(local, attrs)

@@ -47,7 +47,6 @@ smaller than the 1 MiB chunk (lisbon, 0.9 MB) the chunk buffers dominate: 4.0 Mi
 8.6 MiB. ``tests/test_osm_parse.py`` checks that krems stays below a third of ``ET.parse``.
 """
 
-import os
 import sys
 from array import array
 from xml.parsers import expat
@@ -57,6 +56,7 @@ import numpy as np
 
 from .errors import InputFileError
 from .osm_model import Bounds, Member, NodeTable, OsmData, Relation, Way
+from .xml_input import create_parser, current_position, read_xml_file
 
 #: Bytes read and handed to expat at a time.
 CHUNK_SIZE = 1 << 20
@@ -94,21 +94,7 @@ def read_osm(path) -> OsmData:
     Raises :class:`.errors.InputFileError` naming the file and, where there is one, the line
     and column, for anything it cannot read (see the module docstring for the list).
     """
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        raise InputFileError(path, "is a folder, not an OSM file")
-    try:
-        stream = open(path, "rb")  # noqa: SIM115 - closed in the finally below
-    except FileNotFoundError:
-        raise InputFileError(path, "no such file") from None
-    except OSError as error:
-        raise InputFileError(path, f"cannot be opened: {error.strerror or error}") from None
-    reader = _Reader(path)
-    try:
-        reader.read(stream)
-    finally:
-        stream.close()
-    return reader.result()
+    return read_xml_file(path, _Reader, "an OSM file")
 
 
 class _Reader:
@@ -116,13 +102,8 @@ class _Reader:
 
     def __init__(self, path: str):
         self.path = path
-        # No namespace processing, no external entities; handlers refuse any DTD.
-        parser = expat.ParserCreate()
-        parser.StartDoctypeDeclHandler = self._doctype
-        # Entities can only be declared inside a DOCTYPE, which is refused first; these two
-        # guard against that ever changing (e.g. a foreign DTD being enabled).
-        parser.EntityDeclHandler = self._entity
-        parser.ExternalEntityRefHandler = self._entity
+        # No namespace processing, no external entities; the parser refuses any DTD.
+        parser = create_parser(path, DTD_REFUSED)
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
         self.parser = parser
@@ -200,21 +181,10 @@ class _Reader:
 
     def _refuse(self, message: str) -> InputFileError:
         """An error at the position expat is handling right now (the current element's '<')."""
-        parser = self.parser
-        return InputFileError(
-            self.path,
-            message,
-            line=parser.CurrentLineNumber,
-            column=parser.CurrentColumnNumber + 1,
-        )
+        line, column = current_position(self.parser)
+        return InputFileError(self.path, message, line=line, column=column)
 
     # ---- handlers ---------------------------------------------------------------------------
-
-    def _doctype(self, *_args) -> None:
-        raise self._refuse(DTD_REFUSED)
-
-    def _entity(self, *_args) -> None:
-        raise self._refuse(DTD_REFUSED)
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         depth = self.depth = self.depth + 1

@@ -1,10 +1,10 @@
 """Buildings: heights from odd tags, footprints with holes, winding, walls and roofs, real data."""
 
-import math
 import time
 
 import numpy as np
 import pytest
+from helpers.osm_data import LocalMetres
 from helpers.paths import SHARED_DATA
 
 from leanroute.route.building_geometry import (
@@ -19,31 +19,11 @@ from leanroute.route.building_geometry import (
 )
 from leanroute.route.errors import SettingsError
 from leanroute.route.mesh_arrays import MeshArrays
-from leanroute.route.osm_model import Member, NodeTable, OsmData, Relation, Way
+from leanroute.route.osm_model import Member, OsmData, Relation, Way
 
-EARTH_RADIUS = 6371008.8
-LAT0, LON0 = 52.5, 13.4
-
-
-def make_osm(points: dict[int, tuple[float, float]], ways=(), relations=()) -> OsmData:
-    """OsmData from node positions given in metres (x east, y north)."""
-    ids = np.array(sorted(points), np.int64)
-    xy = np.array([points[i] for i in ids], np.float64).reshape(-1, 2)
-    lat = LAT0 + np.degrees(xy[:, 1] / EARTH_RADIUS)
-    lon = LON0 + np.degrees(xy[:, 0] / (EARTH_RADIUS * math.cos(math.radians(LAT0))))
-    return OsmData(
-        "test.osm",
-        NodeTable(ids, lat, lon),
-        {w.id: w for w in ways},
-        {r.id: r for r in relations},
-    )
-
-
-def project(osm: OsmData) -> np.ndarray:
-    """Equirectangular metres around (LAT0, LON0), the inverse of :func:`make_osm`."""
-    x = np.radians(osm.nodes.lon - LON0) * EARTH_RADIUS * math.cos(math.radians(LAT0))
-    y = np.radians(osm.nodes.lat - LAT0) * EARTH_RADIUS
-    return np.stack((x, y), axis=1)
+METRES = LocalMetres(52.5, 13.4)
+make_osm = METRES.make_osm
+project = METRES.project
 
 
 def square(first_id: int, x0: float, y0: float, size: float, *, clockwise=False) -> dict:
@@ -278,10 +258,7 @@ def read():
 
     def load(name):
         osm = read_osm(SHARED_DATA / "osm" / name)
-        lat0, lon0 = osm.data_bounds().centre
-        x = np.radians(osm.nodes.lon - lon0) * EARTH_RADIUS * math.cos(math.radians(lat0))
-        y = np.radians(osm.nodes.lat - lat0) * EARTH_RADIUS
-        return osm, np.stack((x, y), axis=1)
+        return osm, LocalMetres(*osm.data_bounds().centre).project(osm)
 
     return load
 

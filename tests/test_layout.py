@@ -99,6 +99,7 @@ ROUTE_CORE = [
     "sample_city",
     "settings",
     "track_smoothing",
+    "xml_input",
 ]
 
 

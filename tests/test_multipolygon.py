@@ -1,9 +1,8 @@
 """Building multipolygons: rings joined from split ways, holes assigned, missing members counted."""
 
-import math
-
 import numpy as np
 import pytest
+from helpers.osm_data import LocalMetres
 from helpers.paths import SHARED_DATA
 
 from leanroute.route.multipolygon import (
@@ -11,24 +10,10 @@ from leanroute.route.multipolygon import (
     building_multipolygons,
     points_in_polygon,
 )
-from leanroute.route.osm_model import Member, NodeTable, OsmData, Relation, Way
+from leanroute.route.osm_model import Member, Relation, Way
 
-EARTH_RADIUS = 6371008.8
-LAT0, LON0 = 38.74, -9.15
-
-
-def make_osm(points: dict[int, tuple[float, float]], ways=(), relations=()) -> OsmData:
-    """OsmData from node positions given in metres (x east, y north)."""
-    ids = np.array(sorted(points), np.int64)
-    xy = np.array([points[i] for i in ids], np.float64).reshape(-1, 2)
-    lat = LAT0 + np.degrees(xy[:, 1] / EARTH_RADIUS)
-    lon = LON0 + np.degrees(xy[:, 0] / (EARTH_RADIUS * math.cos(math.radians(LAT0))))
-    return OsmData(
-        "test.osm",
-        NodeTable(ids, lat, lon),
-        {w.id: w for w in ways},
-        {r.id: r for r in relations},
-    )
+METRES = LocalMetres(38.74, -9.15)
+make_osm = METRES.make_osm
 
 
 def square(first_id: int, x0: float, y0: float, size: float) -> dict[int, tuple[float, float]]:

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.osm_data import LocalMetres
 from helpers.paths import REPO_ROOT, SHARED_DATA
 
 from leanroute.route.mesh_arrays import MeshArrays
-from leanroute.route.osm_model import NodeTable, OsmData, Way
+from leanroute.route.osm_model import Way
 from leanroute.route.road_geometry import (
     LANE_WIDTH,
     ROAD_CLASSES,
@@ -22,30 +23,9 @@ from leanroute.route.road_geometry import (
     road_width,
 )
 
-EARTH_RADIUS = 6371008.8
-LAT0, LON0 = 48.4, 15.6
-
-
-def project(osm: OsmData) -> np.ndarray:
-    """Equirectangular metres around (LAT0, LON0): good enough at test scale."""
-    lat, lon = osm.nodes.lat, osm.nodes.lon
-    x = np.radians(lon - LON0) * EARTH_RADIUS * math.cos(math.radians(LAT0))
-    y = np.radians(lat - LAT0) * EARTH_RADIUS
-    return np.stack((x, y), axis=1)
-
-
-def make_osm(points: dict[int, tuple[float, float]], ways=(), relations=()) -> OsmData:
-    """OsmData from node positions given in metres (x east, y north)."""
-    ids = np.array(sorted(points), np.int64)
-    xy = np.array([points[i] for i in ids], np.float64).reshape(-1, 2)
-    lat = LAT0 + np.degrees(xy[:, 1] / EARTH_RADIUS)
-    lon = LON0 + np.degrees(xy[:, 0] / (EARTH_RADIUS * math.cos(math.radians(LAT0))))
-    return OsmData(
-        "test.osm",
-        NodeTable(ids, lat, lon),
-        {w.id: w for w in ways},
-        {r.id: r for r in relations},
-    )
+METRES = LocalMetres(48.4, 15.6)
+make_osm = METRES.make_osm
+project = METRES.project
 
 
 def face_loops(mesh: MeshArrays) -> list[np.ndarray]:
