@@ -33,7 +33,7 @@ def _fail(prog: str, error: BaseException, debug: bool, *, unexpected: bool = Fa
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
     if unexpected or not isinstance(error, LeanRouteError):
         message = f"{type(error).__name__}: {message}"
-    hint = "" if debug else " (--debug shows the traceback)" if unexpected else ""
+    hint = " (--debug shows the traceback)" if unexpected and not debug else ""
     print(f"{prog}: error: {message}{hint}", file=sys.stderr)
     return EXIT_FAILED
 

@@ -31,6 +31,9 @@ def atomic_target(path: Path) -> Iterator[Path]:
     path = Path(path)
     # Same folder, so the rename stays on one file system; the suffix keeps the type.
     temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    # Start from nothing: a leftover of a killed run would make Blender keep a ".blend1" backup.
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
     try:
         yield temporary
         if not temporary.exists():

@@ -20,8 +20,4 @@ def save_blend_atomic(path: Path) -> Path:
         )
         if "FINISHED" not in result:
             raise OSError(f"Blender could not save {path}")
-        # Blender may keep a backup of an existing file as "<name>1"; ours is temporary.
-        backup = temporary.with_name(temporary.name + "1")
-        if backup.exists():
-            backup.unlink()
     return path

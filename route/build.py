@@ -17,7 +17,6 @@ A failure or cancel removes what this build made and restores the scene settings
 so the scene is as it was; output files are written under temporary names and renamed.
 """
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,20 +30,10 @@ from ..memory.pipeline import Pipeline
 from ..memory.report import PipelineReport
 from . import scene_stages
 from .atomic_files import check_writable, write_text_atomic
-from .build_collection import build_datablocks
 from .settings import BuildSettings
 
-STAGES = (
-    "parse",
-    "project",
-    "route",
-    "roads",
-    "buildings",
-    "ground",
-    "route objects",
-    "animation",
-    "save",
-)
+#: The stage names in order, as :mod:`.scene_stages` defines them.
+STAGES = tuple(scene_stages.STAGE_BODIES)
 
 
 @dataclass
@@ -86,7 +75,6 @@ class SceneBuild:
         self._next = 0
         self._open = False
         self._finished = False
-        self._started = 0.0
 
     @property
     def stage_names(self) -> tuple[str, ...]:
@@ -117,11 +105,6 @@ class SceneBuild:
             check_writable(settings.out, "out")
         if settings.report is not None:
             check_writable(settings.report, "report")
-        if not settings.osm.exists():
-            from .errors import InputFileError
-
-            raise InputFileError(settings.osm, "the OSM file does not exist")
-        self._started = time.perf_counter()
         self.state.remember_scene_settings()
         self.pipeline.__enter__()
         self._open = True
@@ -179,10 +162,8 @@ class SceneBuild:
             write_text_atomic(self.settings.report, report.to_json(indent=1))
 
     def _roll_back(self) -> None:
-        # The failed stage rolled back its own data; this removes the earlier stages'.
-        victims = build_datablocks(self.pipeline.owner.token)
-        if victims:
-            bpy.data.batch_remove(list(victims))
+        # The failed stage rolled back its own data; the owner holds the earlier stages'.
+        self.pipeline.owner.remove_all()
         self.state.restore_scene_settings()
         self.state.release()
         self.pipeline.__exit__(None, None, None)

@@ -3,13 +3,12 @@
 import numpy as np
 from mathutils.geometry import tessellate_polygon
 
+from .building_geometry import triangles_to_mesh
 from .mesh_arrays import MeshArrays
 
 
 def holed_roof_arrays(holed_roofs) -> MeshArrays:
     """One mesh of triangles for every roof in *holed_roofs* (``HoledRoof(rings, z)``)."""
-    from .building_geometry import triangles_to_mesh
-
     parts = []
     for roof in holed_roofs:
         rings = [np.asarray(r, np.float64) for r in roof.rings]

@@ -5,6 +5,7 @@ longer need is dropped as soon as possible (the OSM data after the buildings sta
 stage boundary's gc and heap trim can give it back.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import bpy
@@ -154,11 +155,7 @@ def route(state: BuildState, stage) -> None:
         raise RouteError("the route is empty: the waypoints lead nowhere")
     state.route_xy = np.asarray(route_xy, np.float64)
     state.box = ClipBox.around(state.route_xy, settings.padding_m)
-    state.results["clip_box_m"] = [round(v, 1) for v in _box_tuple(state.box)]
-
-
-def _box_tuple(box) -> tuple[float, float, float, float]:
-    return (box.min_x, box.min_y, box.max_x, box.max_y)
+    state.results["clip_box_m"] = [round(v, 1) for v in state.box.as_tuple()]
 
 
 def _track_route(state: BuildState, graph, data_bounds) -> np.ndarray:
@@ -200,7 +197,7 @@ def roads(state: BuildState, stage) -> None:
     state.collection_name = collection.name
     if "roads" not in settings.layers:
         return
-    found = collect_roads(state.osm, state.xy, _box_tuple(state.box))
+    found = collect_roads(state.osm, state.xy, state.box.as_tuple())
     lines = [
         RoadLine(line.osm_id, line.highway, line.group, line.width, piece)
         for line in found.roads
@@ -220,7 +217,7 @@ def buildings(state: BuildState, stage) -> None:
     settings = state.settings
     if "buildings" in settings.layers:
         found = collect_buildings(
-            state.osm, state.xy, _box_tuple(state.box), default_height=settings.default_height_m
+            state.osm, state.xy, state.box.as_tuple(), default_height=settings.default_height_m
         )
         meshes = building_mesh(found.footprints)
         arrays = MeshArrays.concat([meshes.walls_and_roofs, holed_roof_arrays(meshes.holed_roofs)])
@@ -241,7 +238,7 @@ def ground(state: BuildState, stage) -> None:
     """A ground plane under the clipped area."""
     if "ground" not in state.settings.layers:
         return
-    min_x, min_y, max_x, max_y = _box_tuple(state.box)
+    min_x, min_y, max_x, max_y = state.box.as_tuple()
     z = -0.05  # just below the roads, so they never z-fight
     arrays = MeshArrays.from_faces(
         [(min_x, min_y, z), (max_x, min_y, z), (max_x, max_y, z), (min_x, max_y, z)], [(0, 1, 2, 3)]
@@ -327,17 +324,16 @@ def animation(state: BuildState, stage) -> None:
         "speed_kmh": settings.speed_kmh,
     }
     # Everything of the new build is in place: only now replace the previous one.
-    replaced = {}
+    remove = remove_build if state.remove_replaced else remove_build_objects
+    replaced: Counter[str] = Counter()
     for old in previous_builds(scene, settings.collection_name):
         if old.name != state.collection_name:
-            removed = remove_build(old) if state.remove_replaced else remove_build_objects(old)
-            for kind, count in removed.items():
-                replaced[kind] = replaced.get(kind, 0) + count
+            replaced.update(remove(old))
     new = state.collection()
     settle_names(new, settings.collection_name)
     state.collection_name = new.name
     state.car_name, state.camera_name = car.name, camera.name
-    state.results["replaced_previous_build"] = replaced
+    state.results["replaced_previous_build"] = dict(replaced)
     # Evaluate now: the dependency graph drops its copies of the replaced build only when
     # it next evaluates, and until then they hold as much memory as the build itself.
     scene.frame_set(scene.frame_start)

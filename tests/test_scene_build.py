@@ -180,3 +180,13 @@ def test_building_heights_reach_the_mesh(factory_scene, city, tmp_path):
     mesh.vertices.foreach_get("co", z)
     heights = np.unique(np.round(z[2::3], 1))
     assert len(heights) >= 3, "levels, height tags and the default give different heights"
+
+
+def test_a_stale_temporary_from_a_killed_run_leaves_no_backup(factory_scene, city, tmp_path):
+    import os
+
+    stale = tmp_path / f".scene.tmp-{os.getpid()}.blend"
+    stale.write_bytes(b"half a file")
+    SceneBuild(sample_settings(city, tmp_path)).run()
+    assert (tmp_path / "scene.blend").read_bytes()[:7] == b"BLENDER"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "scene.blend"]
