@@ -44,6 +44,7 @@ bench: venv
 	$(PY) bench/gc_policy.py
 	$(PY) bench/stage_overhead.py
 	$(PY) bench/rebuild_leak.py
+	$(PY) bench/panel_refresh.py
 
 clean:
 	rm -rf dist build leanroute.egg-info .pytest_cache .ruff_cache

@@ -22,11 +22,13 @@ bl_info = {
 
 def _shell_modules():
     # Imported here, not at module level, so the core stays importable without bpy.
-    from . import operators, panels
+    from . import operators, panels, properties
     from .cli import blender_command
+    from .memory import idle_clean
 
-    # Registration order; unregister walks it backwards.
-    return (operators, panels, blender_command)
+    # Registration order (properties before the operators and panels that use them);
+    # unregister walks it backwards.
+    return (properties, operators, panels, idle_clean, blender_command)
 
 
 def register():

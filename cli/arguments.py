@@ -47,6 +47,12 @@ def _common_options(parser: argparse.ArgumentParser, *, out_required: bool) -> N
     parser.add_argument("--fps", type=int, default=24, help="frames per second")
     parser.add_argument("--frame-start", type=int, default=1, help="first frame of the drive")
     parser.add_argument(
+        "--frame-end",
+        type=int,
+        default=None,
+        help="time the drive to end on this frame (instead of --speed)",
+    )
+    parser.add_argument(
         "--layers",
         default=",".join(LAYERS),
         help="comma-separated layers to build (default: %(default)s)",

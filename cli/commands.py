@@ -4,7 +4,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from ..route.errors import LeanRouteError, SettingsError
+from ..progress.build_summary import summary_lines
+from ..route.errors import LeanRouteError, SettingsError, describe
 from .arguments import build_parser
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -30,9 +31,7 @@ def main(argv: "list[str] | None" = None, *, prog: str = "leanroute") -> int:
 def _fail(prog: str, error: BaseException, debug: bool, *, unexpected: bool = False) -> int:
     if debug:
         traceback.print_exception(error)
-    message = str(error).splitlines()[0] if str(error) else type(error).__name__
-    if unexpected or not isinstance(error, LeanRouteError):
-        message = f"{type(error).__name__}: {message}"
+    message = describe(error)
     hint = " (--debug shows the traceback)" if unexpected and not debug else ""
     print(f"{prog}: error: {message}{hint}", file=sys.stderr)
     return EXIT_FAILED
@@ -48,6 +47,7 @@ def settings_from(args, **paths):
         speed_kmh=args.speed,
         fps=args.fps,
         frame_start=args.frame_start,
+        frame_end=args.frame_end,
         layers=layers,
         default_height_m=args.height,
         car_blend=args.car_blend,
@@ -108,23 +108,7 @@ def _run(settings, args, *, credit: str = " (map data © OpenStreetMap contribut
 
 def summary(result) -> str:
     """A few lines on what the build made and where it went."""
-    results = result.results
-    lines = []
-    route = results.get("route", {})
-    if route:
-        lines.append(f"route: {route.get('length_m', 0) / 1000:.2f} km ({route.get('source')})")
-    roads, buildings = results.get("roads"), results.get("buildings")
-    if roads:
-        lines.append(f"roads: {roads.get('built', 0)} ways, {roads.get('faces', 0)} faces")
-    if buildings:
-        lines.append(
-            f"buildings: {buildings.get('built', 0)} built "
-            f"({buildings.get('with_holes', 0)} with courtyards), {buildings.get('faces', 0)} faces"
-        )
-    animation = results.get("animation")
-    if animation:
-        first, last = animation["frames"]
-        lines.append(f"animation: frames {first}-{last} ({animation['seconds']} s)")
+    lines = summary_lines(result.results)
     if result.out is not None:
         lines.append(f"saved: {result.out}")
     if result.report_path is not None:

@@ -143,6 +143,51 @@ class DataBlockOwner:
         return count_by_type(list(live))
 
 
+# Collections never worth scanning for build orphans: UI data and libraries.
+_NOT_ORPHANABLE = frozenset({"libraries", "screens", "window_managers", "workspaces"})
+
+
+def _tagged_orphans() -> dict["bpy.types.ID", str]:
+    found = {}
+    for name in id_collections():
+        if name in _NOT_ORPHANABLE:
+            continue
+        for idb in getattr(bpy.data, name):
+            # users first: the cheap test that rules out nearly every data-block.
+            if idb.users or idb.use_fake_user or idb.library is not None:
+                continue
+            try:
+                tagged = idb.get(OWNER_KEY) is not None
+            except TypeError:  # an ID type without custom properties
+                continue
+            if tagged:
+                found[idb] = name
+    return found
+
+
+def remove_tagged_orphans() -> dict[str, int]:
+    """Remove every orphan that any LeanRoute build made; counts by type.
+
+    An orphan here is a local data-block carrying an ``OWNER_KEY`` tag, whatever its token
+    (any pipeline, any build, also one saved in the file and loaded again), with no users
+    and no fake user. Repeated until none is left, so a removed object's mesh and that
+    mesh's materials go too. Untagged (user) data-blocks are never touched; a tagged one
+    that a stage meant to keep unused (``stage.keep``) and gave no fake user is removed.
+    """
+    removed: Counter[str] = Counter()
+    tried: set[tuple[str, int]] = set()
+    while True:
+        # A data-block Blender refused to remove is not tried again: no endless loop.
+        orphans = {
+            idb: name for idb, name in _tagged_orphans().items() if (name, id_key(idb)) not in tried
+        }
+        if not orphans:
+            return dict(removed)
+        tried.update((name, id_key(idb)) for idb, name in orphans.items())
+        bpy.data.batch_remove(list(orphans))
+        removed.update(orphans.values())
+
+
 def purge_all_orphans() -> int:
     """Blender's global recursive orphan purge: also deletes the user's unused data.
 

@@ -58,3 +58,12 @@ def format_bytes(value: "int | float | None", *, signed: bool = False) -> str:
         if size >= factor:
             return f"{sign}{size / factor:.1f} {unit}"
     return f"{sign}{size:.0f} B"
+
+
+def format_count_by_type(counts: "dict[str, int]") -> str:
+    """``"12 data-blocks (6 objects, 4 meshes, 2 materials)"``; ``"nothing"`` when empty."""
+    total = sum(counts.values())
+    if not total:
+        return "nothing"
+    parts = ", ".join(f"{n} {name}" for name, n in sorted(counts.items(), key=lambda i: -i[1]))
+    return f"{total} data-block{'s' if total != 1 else ''} ({parts})"

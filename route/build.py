@@ -59,11 +59,16 @@ class SceneBuild:
         budget: "MemoryBudget | None" = None,
         gc_policy: "GCPolicy | None" = None,
         on_stage: "Callable[[str, int, int], None] | None" = None,
+        sampler_interval: float = 0.01,
     ):
         self.settings = settings
         self.scene = scene or bpy.context.scene
         self.pipeline = Pipeline(
-            f"build {settings.osm.name}", policy=policy, budget=budget, gc_policy=gc_policy
+            f"build {settings.osm.name}",
+            policy=policy,
+            budget=budget,
+            gc_policy=gc_policy,
+            sampler_interval=sampler_interval,
         )
         self.state = scene_stages.BuildState(
             settings,

@@ -6,6 +6,7 @@ memory/'s DataBlockOwner). Nothing is kept in module state, so this works after 
 load and in a new session.
 """
 
+import json
 from collections import Counter
 
 import bpy
@@ -14,6 +15,10 @@ from ..memory.blender_stats import id_collections
 from ..memory.datablock_owner import OWNER_KEY
 
 BUILD_KEY = "leanroute_build"
+#: (lat, lon) of the build's map projection centre: turns scene metres back into lat/lon.
+ORIGIN_KEY = "leanroute_origin"
+#: JSON of the scene settings (frame range, fps, camera) from before the first build.
+SCENE_BEFORE_KEY = "leanroute_scene_before"
 
 
 def previous_builds(scene: "bpy.types.Scene", name: str) -> list["bpy.types.Collection"]:
@@ -23,6 +28,58 @@ def previous_builds(scene: "bpy.types.Scene", name: str) -> list["bpy.types.Coll
         for child in scene.collection.children
         if child.get(BUILD_KEY) and (child.name == name or child.name.startswith(name + "."))
     ]
+
+
+def all_builds(scene: "bpy.types.Scene") -> list["bpy.types.Collection"]:
+    """Every LeanRoute build collection linked in *scene*, whatever its name."""
+    return [child for child in scene.collection.children if child.get(BUILD_KEY)]
+
+
+def latest_build(scene: "bpy.types.Scene") -> "bpy.types.Collection | None":
+    """The build collection that has a projection origin (the newest one wins)."""
+    builds = [child for child in all_builds(scene) if child.get(ORIGIN_KEY) is not None]
+    return builds[-1] if builds else None
+
+
+def record_build_origin(collection: "bpy.types.Collection", lat0: float, lon0: float) -> None:
+    """Store the projection centre on the build, so scene points can be turned into lat/lon."""
+    collection[ORIGIN_KEY] = [float(lat0), float(lon0)]
+
+
+def build_origin(collection: "bpy.types.Collection") -> "tuple[float, float] | None":
+    """The (lat, lon) projection centre stored by :func:`record_build_origin`, or None."""
+    origin = collection.get(ORIGIN_KEY)
+    return (float(origin[0]), float(origin[1])) if origin is not None else None
+
+
+def record_scene_before(
+    collection: "bpy.types.Collection", scene: "bpy.types.Scene", name: str, settings: dict
+) -> None:
+    """Keep the scene settings from before the first build on the build's collection.
+
+    A rebuild carries the previous build's record over, so Clear restores what the user
+    had before LeanRoute touched the scene, not what the previous build set.
+    """
+    earlier = [c.get(SCENE_BEFORE_KEY) for c in previous_builds(scene, name) if c != collection]
+    earlier = [text for text in earlier if text]
+    collection[SCENE_BEFORE_KEY] = earlier[0] if earlier else json.dumps(settings)
+
+
+def restore_scene_before(scene: "bpy.types.Scene", collection: "bpy.types.Collection") -> bool:
+    """Put back the frame range, fps and camera recorded on *collection*; True if it did."""
+    text = collection.get(SCENE_BEFORE_KEY)
+    if not text:
+        return False
+    apply_scene_settings(scene, json.loads(text))
+    return True
+
+
+def apply_scene_settings(scene: "bpy.types.Scene", saved: dict) -> None:
+    """Set the frame range, fps and camera (by name; None if it is gone) from *saved*."""
+    scene.frame_start, scene.frame_end = saved["frame_start"], saved["frame_end"]
+    scene.render.fps, scene.render.fps_base = saved["fps"], saved["fps_base"]
+    camera = saved.get("camera")
+    scene.camera = bpy.data.objects.get(camera) if camera else None
 
 
 def new_build_collection(scene: "bpy.types.Scene", name: str, token: str) -> "bpy.types.Collection":

@@ -35,3 +35,15 @@ class SettingsError(LeanRouteError, ValueError):
     def __init__(self, setting: str, message: str):
         self.setting = setting
         super().__init__(f"{setting}: {message}")
+
+
+def describe(error: BaseException) -> str:
+    """The one line shown to a user for *error*: the same in the CLI and Blender's reports.
+
+    LeanRoute's own errors already say what is wrong and where; anything else (an OSError,
+    a bug) is prefixed with its type so it is not mistaken for a finding about the input.
+    """
+    text = str(error).splitlines()[0] if str(error) else ""
+    if isinstance(error, LeanRouteError) and text:
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -13,8 +13,11 @@ import numpy as np
 
 from .blender_mesh import object_with_mesh
 from .build_collection import (
+    apply_scene_settings,
     new_build_collection,
     previous_builds,
+    record_build_origin,
+    record_scene_before,
     remove_build,
     remove_build_objects,
     settle_names,
@@ -63,13 +66,8 @@ class BuildState:
 
     def restore_scene_settings(self) -> None:
         """Put back what :meth:`remember_scene_settings` kept."""
-        saved, scene = self.scene_settings, self.scene
-        if not saved:
-            return
-        scene.frame_start, scene.frame_end = saved["frame_start"], saved["frame_end"]
-        scene.render.fps, scene.render.fps_base = saved["fps"], saved["fps_base"]
-        camera = saved["camera"]
-        scene.camera = bpy.data.objects.get(camera) if camera else None
+        if self.scene_settings:
+            apply_scene_settings(self.scene, self.scene_settings)
 
     def release(self) -> None:
         """Drop the plain data (OSM, arrays) so it can be freed."""
@@ -195,6 +193,8 @@ def roads(state: BuildState, stage) -> None:
     settings = state.settings
     collection = new_build_collection(state.scene, settings.collection_name, state.token)
     state.collection_name = collection.name
+    record_build_origin(collection, state.projection.lat0, state.projection.lon0)
+    record_scene_before(collection, state.scene, settings.collection_name, state.scene_settings)
     if "roads" not in settings.layers:
         return
     found = collect_roads(state.osm, state.xy, state.box.as_tuple())
@@ -292,9 +292,12 @@ def animation(state: BuildState, stage) -> None:
     from .motion import car_motion, chase_camera
 
     settings, scene = state.settings, state.scene
+    speed_mps = settings.speed_mps
+    if settings.frame_end is not None:
+        speed_mps = _speed_to_end_on(state.route_xy, settings)
     motion = car_motion(
         state.route_xy,
-        speed_mps=settings.speed_mps,
+        speed_mps=speed_mps,
         fps=settings.fps,
         frame_start=settings.frame_start,
     )
@@ -321,7 +324,7 @@ def animation(state: BuildState, stage) -> None:
     state.results["animation"] = {
         "frames": [int(motion.frames[0]), int(motion.frames[-1])],
         "seconds": round(len(motion.frames) / settings.fps, 2),
-        "speed_kmh": settings.speed_kmh,
+        "speed_kmh": round(speed_mps * 3.6, 2),
     }
     # Everything of the new build is in place: only now replace the previous one.
     remove = remove_build if state.remove_replaced else remove_build_objects
@@ -338,6 +341,16 @@ def animation(state: BuildState, stage) -> None:
     # it next evaluates, and until then they hold as much memory as the build itself.
     scene.frame_set(scene.frame_start)
     state.results["collection"] = new.name
+
+
+def _speed_to_end_on(route_xy, settings: BuildSettings) -> float:
+    """The speed (m/s) at which the drive ends exactly on ``settings.frame_end``."""
+    from .motion import route_polyline
+
+    _, distance = route_polyline(route_xy)
+    span = settings.frame_end - settings.frame_start
+    # A hair faster than exact, so rounding never adds a frame after frame_end.
+    return float(distance[-1]) * settings.fps / span * (1 + 1e-9)
 
 
 def save(state: BuildState, stage) -> None:

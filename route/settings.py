@@ -27,6 +27,8 @@ class BuildSettings:
     speed_kmh: float = 40.0
     fps: int = 24
     frame_start: int = 1
+    #: When set, the drive is timed to end on this frame and ``speed_kmh`` is not used.
+    frame_end: "int | None" = None
     layers: frozenset[str] = field(default_factory=lambda: frozenset(LAYERS))
     default_height_m: float = 9.0
     car_blend: "Path | None" = None
@@ -50,6 +52,11 @@ class BuildSettings:
         _positive("fps", self.fps)
         _positive("default_height_m", self.default_height_m)
         _positive("max_snap_m", self.max_snap_m)
+        if self.frame_end is not None and not self.frame_end > self.frame_start:
+            raise SettingsError(
+                "frame_end",
+                f"must be after the first frame ({self.frame_start}), not {self.frame_end}",
+            )
         if not math.isfinite(self.padding_m) or self.padding_m < 0:
             raise SettingsError("padding_m", f"must be 0 or more metres, not {self.padding_m}")
         unknown = self.layers - set(LAYERS)

@@ -26,3 +26,12 @@ def factory_scene():
     reset()
     yield bpy.context.scene
     reset()
+
+
+@pytest.fixture
+def addon_scene():
+    """A fresh factory scene with LeanRoute registered; unregistered and reset afterwards."""
+    from helpers.addon import registered_on_factory_scene
+
+    with registered_on_factory_scene() as scene:
+        yield scene

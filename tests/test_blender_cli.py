@@ -30,13 +30,13 @@ def probe_report(run: subprocess.CompletedProcess) -> dict:
 
 
 def test_legacy_add_on_is_found_enabled_and_disabled(blender_binary, tmp_path):
-    run = run_probe(blender_binary, tmp_path, "--expect-class", "LEANROUTE_PT_main")
+    run = run_probe(blender_binary, tmp_path, "--expect-class", "LEANROUTE_PT_route")
     assert run.returncode == 0, run.stdout + run.stderr
     report = probe_report(run)
     assert report["discovered"] is True
     assert report["bl_info_name"] == "LeanRoute"
-    assert report["enabled"] == {"LEANROUTE_PT_main": True}
-    assert report["after_disable"] == {"LEANROUTE_PT_main": False}
+    assert report["enabled"] == {"LEANROUTE_PT_route": True}
+    assert report["after_disable"] == {"LEANROUTE_PT_route": False}
 
 
 def test_a_failed_check_gives_a_non_zero_exit_and_says_what(blender_binary, tmp_path):

@@ -48,7 +48,13 @@ def test_each_platform_zip_holds_the_add_on_and_only_its_own_wheel(built_zips, t
     with zipfile.ZipFile(built_zips[target]) as archive:
         names = set(archive.namelist())
         manifest = tomllib.loads(archive.read("blender_manifest.toml").decode())
-    assert {"__init__.py", "blender_manifest.toml", "panels/main_panel.py", "LICENSE"} <= names
+    assert {
+        "__init__.py",
+        "blender_manifest.toml",
+        "panels/route_panel.py",
+        "properties/route_inputs.py",
+        "LICENSE",
+    } <= names
     assert not {name for name in names if name.startswith(("tests/", "tools/", ".", "dist/"))}
     assert not {name for name in names if "__pycache__" in name or name.endswith(".pyc")}
     wheels = sorted(name for name in names if name.endswith(".whl"))
@@ -80,7 +86,7 @@ def test_install_enable_disable_uninstall_in_the_bpy_module(built_zips, tmp_path
     assert report["install_result"] == ["FINISHED"]
     assert report["enabled"] and report["panel_registered"]
     assert report["panel_category"] == "LeanRoute"
-    assert "class added: LEANROUTE_PT_main" in report["added_by_enable"]
+    assert "class added: LEANROUTE_PT_route" in report["added_by_enable"]
     assert report["bundled_psutil"] == ["python3.11/site-packages/psutil"]
     assert str(tmp_path / "user") in report["bundled_psutil_imports_from"]
 

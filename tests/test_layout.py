@@ -62,14 +62,17 @@ def test_every_package_folder_is_listed_in_pyproject():
 
 # memory/'s plain-Python half: what the panel, reports and batch tools use without Blender.
 MEMORY_CORE = [
+    "report_bars",
     "allocator_text",
     "bounded_cache",
     "budget",
     "cache_registry",
     "cleanup_policy",
+    "datablock_size_model",
     "gc_policy",
     "growth",
     "heap_trim",
+    "idle_policy",
     "peak",
     "process_memory",
     "report",
@@ -113,6 +116,8 @@ ROUTE_CORE = [
         "leanroute.memory",
         "leanroute.route",
         "leanroute.progress",
+        "leanroute.progress.build_summary",
+        "leanroute.progress.stage_progress",
         *(f"leanroute.memory.{name}" for name in MEMORY_CORE),
     ],
 )

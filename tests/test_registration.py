@@ -14,18 +14,32 @@ def _raise(error: Exception) -> None:
     raise error
 
 
-def test_register_adds_the_sidebar_panel():
+def _object_menu_draw_functions() -> list:
+    return list(bpy.types.VIEW3D_MT_object._dyn_ui_initialize())
+
+
+def test_register_adds_the_sidebar_panels_menu_and_timer():
+    from leanroute.panels import menu, refresh_timer
+
     before = snapshot()
     leanroute.register()
     try:
         added = diff(before, snapshot())
-        panel = bpy.types.LEANROUTE_PT_main
+        panels = [bpy.types.LEANROUTE_PT_route, bpy.types.LEANROUTE_PT_memory]
+        in_menu = menu.draw_in_object_menu in _object_menu_draw_functions()
+        timer = bpy.app.timers.is_registered(refresh_timer._tick)
     finally:
         leanroute.unregister()
-    assert "class added: LEANROUTE_PT_main" in added
-    assert (panel.bl_space_type, panel.bl_region_type) == ("VIEW_3D", "UI")
-    assert panel.bl_category == "LeanRoute"
-    assert panel.bl_label == "LeanRoute"
+    for name in ("LEANROUTE_PT_route", "LEANROUTE_PT_memory", "LEANROUTE_PT_memory_stages"):
+        assert f"class added: {name}" in added
+    assert "property added: Scene.leanroute" in added
+    assert "property added: WindowManager.leanroute_job" in added
+    for panel in panels:
+        assert (panel.bl_space_type, panel.bl_region_type) == ("VIEW_3D", "UI")
+        assert panel.bl_category == "LeanRoute"
+    assert [p.bl_label for p in panels] == ["Route", "Memory"]
+    assert in_menu and timer
+    assert menu.draw_in_object_menu not in _object_menu_draw_functions()
 
 
 def test_unregister_leaves_nothing_behind():
@@ -33,7 +47,7 @@ def test_unregister_leaves_nothing_behind():
     leanroute.register()
     leanroute.unregister()
     assert diff(before, snapshot()) == []
-    assert not hasattr(bpy.types, "LEANROUTE_PT_main")
+    assert not hasattr(bpy.types, "LEANROUTE_PT_route")
 
 
 def test_enable_and_disable_as_an_add_on_twice():
@@ -42,7 +56,9 @@ def test_enable_and_disable_as_an_add_on_twice():
         module = addon_utils.enable("leanroute", default_set=True, handle_error=_raise)
         assert module is leanroute
         assert "leanroute" in bpy.context.preferences.addons
-        assert hasattr(bpy.types, "LEANROUTE_PT_main")
+        assert hasattr(bpy.types, "LEANROUTE_PT_route")
+        prefs = bpy.context.preferences.addons["leanroute"].preferences
+        assert prefs is not None and prefs.bl_rna.identifier == "LEANROUTE_AP_preferences"
         addon_utils.disable("leanroute", default_set=True, handle_error=_raise)
         assert diff(before, snapshot()) == []
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 REPO_ID = "user_default"
 MODULE = f"bl_ext.{REPO_ID}.leanroute"
-PANEL = "LEANROUTE_PT_main"
+PANEL = "LEANROUTE_PT_route"
 
 
 def import_alone(module: str, folder: Path) -> str:
