@@ -51,12 +51,12 @@ def stage_bars(report: PipelineReport) -> StageBars:
     hard = max((s.budget_hard for s in stages if s.budget_hard), default=None)
     soft = max((s.budget_soft for s in stages if s.budget_soft), default=None)
     if hard:
-        scale, label = hard, f"bars: peak RSS of the hard budget, {format_bytes(hard)}"
+        scale, label = hard, f"bars: peak vs hard budget {format_bytes(hard)}"
     elif soft:
-        scale, label = soft, f"bars: peak RSS of the soft budget, {format_bytes(soft)}"
+        scale, label = soft, f"bars: peak vs soft budget {format_bytes(soft)}"
     else:
         scale = max((s.peak.rss for s in stages if s.peak.rss), default=None)
-        label = "bars: peak RSS of the highest peak (no budget set)"
+        label = "bars: peak vs highest peak (no budget)"
     rows = []
     for stage in stages:
         peak = stage.peak.rss

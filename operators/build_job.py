@@ -63,6 +63,8 @@ class BuildJob:
         try:
             self.build.step()
         except BaseException:
+            # Kept, so the table shows which stage failed and what memory did up to there.
+            self.scene.leanroute.last_report = report_text(self.build.pipeline.report)
             self._end()
             raise
         status = self.status
@@ -79,8 +81,8 @@ class BuildJob:
 
     def cancel(self) -> None:
         """Stop before the next stage and roll the scene back to how it was."""
+        # The last report stays the previous build's: that build is what the scene holds.
         self.build.cancel()
-        self.scene.leanroute.last_report = report_text(self.build.pipeline.report)
         self.message = "LeanRoute build cancelled: the scene is as it was before"
         self._end()
 
@@ -132,7 +134,13 @@ class BuildJob:
 
 
 def _redraw(window_manager) -> None:
-    # The sidebar and the status bar only repaint when asked to.
+    # The sidebars and the status bar only repaint when asked to; the viewports repaint
+    # by themselves when the build changes objects (tagging them too costs a redraw each).
     for window in window_manager.windows:
         for area in window.screen.areas:
-            area.tag_redraw()
+            if area.type == "STATUSBAR":
+                area.tag_redraw()
+            elif area.type == "VIEW_3D":
+                for region in area.regions:
+                    if region.type == "UI":
+                        region.tag_redraw()

@@ -11,7 +11,7 @@ from ..operators.stored_report import parse_json, parse_report
 from ..properties.addon_preferences import get_preferences
 from . import live_memory, visibility
 from .sidebar import SidebarPanel
-from .stage_table import draw_compact
+from .stage_table import draw_compact, is_wide
 
 
 def _figure(layout, label: str, value: str, icon: str = "NONE") -> None:
@@ -38,8 +38,9 @@ class LEANROUTE_PT_memory(SidebarPanel, bpy.types.Panel):
         _figure(column, "Blender", format_bytes(figures.blender))
         undo = figures.undo
         limit = undo.get("undo_memory_limit_mb", 0)
-        limit_text = f"{limit} MiB" if limit else "no MiB limit"
-        _figure(column, "Undo", f"{undo.get('undo_steps', 0)} steps, {limit_text}")
+        # Blender gives Python the undo limits only, not the memory undo holds.
+        steps = f"{undo.get('undo_steps', 0)} steps" + (f", ≤{limit} MiB" if limit else "")
+        _figure(column, "Undo", steps)
         _figure(column, "Live BMeshes", str(figures.live_bmeshes))
         orphans = figures.orphans
         _figure(column, "Orphans", str(sum(orphans.values())) if orphans else "none")
@@ -88,7 +89,7 @@ class LEANROUTE_PT_memory_stages(SidebarPanel, bpy.types.Panel):
             visibility.mark_drawn(self.bl_idname, stage_rows=0)
             layout.label(text="No build yet", icon="INFO")
             return
-        rows = draw_compact(layout.column(align=True), report)
+        rows = draw_compact(layout.column(align=True), report, wide=is_wide(context))
         visibility.mark_drawn(self.bl_idname, stage_rows=rows)
         layout.operator("leanroute.show_stage_table", icon="PRESET")
 

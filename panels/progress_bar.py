@@ -11,4 +11,4 @@ def draw_progress(layout, fraction: float, text: str, *, alert: bool = False) ->
     if hasattr(layout, "progress"):
         row.progress(factor=max(0.0, min(fraction, 1.0)), type="BAR", text=text)
     else:
-        row.label(text=f"{text_bar(fraction)} {text}")
+        row.label(text=f"{text_bar(fraction, 6)} {text}")

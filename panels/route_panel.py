@@ -15,7 +15,7 @@ class LEANROUTE_PT_route(SidebarPanel, bpy.types.Panel):
     bl_idname = "LEANROUTE_PT_route"
     bl_label = "Route"
 
-    def draw(self, context):
+    def draw(self, context):  # noqa: PLR0915 - one statement per field, top to bottom
         inputs = context.scene.leanroute
         job = context.window_manager.leanroute_job
         visibility.mark_drawn(self.bl_idname, running=job.running)
@@ -44,6 +44,11 @@ class LEANROUTE_PT_route(SidebarPanel, bpy.types.Panel):
         side.operator("leanroute.waypoint_move", icon="TRIA_DOWN", text="").direction = "DOWN"
         side.separator()
         side.operator("leanroute.waypoint_from_cursor", icon="PIVOT_CURSOR", text="")
+        if 0 <= inputs.waypoint_index < len(inputs.waypoints):
+            active = inputs.waypoints[inputs.waypoint_index]
+            column = layout.column(align=True)
+            column.prop(active, "lat")
+            column.prop(active, "lon")
 
         column = layout.column()
         column.prop(inputs, "gpx_path")
@@ -55,7 +60,7 @@ class LEANROUTE_PT_route(SidebarPanel, bpy.types.Panel):
         if inputs.timing == "FRAMES":
             column.prop(inputs, "frame_end")
         else:
-            column.prop(inputs, "speed_kmh", text="Speed (km/h)")
+            column.prop(inputs, "speed_kmh", text="km/h")
 
         column = layout.column(heading="Layers")
         column.prop(inputs, "use_roads")

@@ -10,7 +10,6 @@ class LEANROUTE_UL_waypoints(bpy.types.UIList):
     bl_idname = "LEANROUTE_UL_waypoints"
 
     def draw_item(self, context, layout, data, item, icon, active_data, active_prop, index=0):
-        row = layout.row(align=True)
-        row.label(text=f"{index + 1}", icon="DOT")
-        row.prop(item, "lat", text="", emboss=False)
-        row.prop(item, "lon", text="", emboss=False)
+        # Read-only text: two number fields do not fit a narrow sidebar. The selected
+        # waypoint is edited in the fields under the list.
+        layout.label(text=f"{index + 1}.  {item.lat:.5f}, {item.lon:.5f}")

@@ -75,7 +75,7 @@ def test_a_cancelled_build_puts_the_scene_back(addon_scene):
     job.cancel()
     assert job.done and "cancelled" in job.message
     assert fingerprint() == before
-    assert _report(addon_scene).results["rolled_back"] is True
+    assert addon_scene.leanroute.last_report == ""  # no build yet: nothing to describe
     _clean(orphans)
     # ...and building again afterwards works and is as clean.
     assert bpy.ops.leanroute.build() == {"FINISHED"}
@@ -92,8 +92,10 @@ def test_cancelling_a_rebuild_keeps_the_previous_build(addon_scene):
     job.start()
     for _ in range(7):  # up to and including route objects: the swap has not happened yet
         job.tick()
+    report = addon_scene.leanroute.last_report
     job.cancel()
     assert fingerprint() == built
+    assert addon_scene.leanroute.last_report == report  # still the build in the scene
     _clean(orphans)
 
 
@@ -112,6 +114,8 @@ def test_a_bad_input_is_an_error_report_with_the_cli_message(addon_scene, tmp_pa
     assert message.startswith("Error: ") and "bad.osm:3:" in message
     assert fingerprint() == before
     assert not bpy.context.window_manager.leanroute_job.running
+    failed = _report(addon_scene)  # the failed build's table says where it stopped
+    assert [s.status for s in failed.stages] == ["failed"] and failed.results["rolled_back"]
 
     code = cli_main(
         [
