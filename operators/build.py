@@ -43,15 +43,7 @@ class LEANROUTE_OT_build(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if context.scene is None or not hasattr(context.scene, "leanroute"):
-            return False
-        if context.window_manager.leanroute_job.running:
-            cls.poll_message_set("A LeanRoute build is already running")
-            return False
-        if context.mode != "OBJECT":
-            cls.poll_message_set("Switch to Object Mode to build")
-            return False
-        return True
+        return can_build(cls, context)
 
     def invoke(self, context, event):
         if context.window is None or bpy.app.background:
@@ -140,6 +132,19 @@ class LEANROUTE_OT_cancel_build(bpy.types.Operator):
     def execute(self, context):
         context.window_manager.leanroute_job.cancel_requested = True
         return {"FINISHED"}
+
+
+def can_build(cls, context) -> bool:
+    """Poll of the operators that build: a scene, no build running, Object Mode."""
+    if context.scene is None or not hasattr(context.scene, "leanroute"):
+        return False
+    if context.window_manager.leanroute_job.running:
+        cls.poll_message_set("A LeanRoute build is already running")
+        return False
+    if context.mode != "OBJECT":
+        cls.poll_message_set("Switch to Object Mode to build")
+        return False
+    return True
 
 
 def _over_sidebar(context, event) -> bool:

@@ -6,6 +6,7 @@ import bpy
 from ..memory.leak_check import leak_check
 from ..memory.units import format_bytes
 from ..route.errors import describe
+from .build import can_build
 from .build_job import BuildJob
 
 
@@ -36,15 +37,7 @@ class LEANROUTE_OT_leak_check(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if context.scene is None or not hasattr(context.scene, "leanroute"):
-            return False
-        if context.window_manager.leanroute_job.running:
-            cls.poll_message_set("Wait for the build to finish")
-            return False
-        if context.mode != "OBJECT":
-            cls.poll_message_set("Switch to Object Mode to build")
-            return False
-        return True
+        return can_build(cls, context)
 
     def execute(self, context):
         inputs = context.scene.leanroute
