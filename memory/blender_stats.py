@@ -50,6 +50,10 @@ ID_COLLECTIONS = (
 )
 
 
+#: Collections whose data-blocks are never orphans worth removing: UI data and libraries.
+NEVER_ORPHANS = frozenset({"libraries", "screens", "window_managers", "workspaces"})
+
+
 def id_collections() -> tuple[str, ...]:
     """The ID collection names this Blender has."""
     return tuple(name for name in ID_COLLECTIONS if hasattr(bpy.data, name))
@@ -83,7 +87,7 @@ def orphan_counts() -> dict[str, int]:
     """Data-blocks with no users and no fake user, by type (what a purge would consider)."""
     counts = {}
     for name in id_collections():
-        if name in ("scenes", "screens", "window_managers", "workspaces", "libraries"):
+        if name in NEVER_ORPHANS or name == "scenes":  # a purge never removes a scene
             continue
         count = sum(1 for idb in getattr(bpy.data, name) if idb.users == 0)
         if count:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import bpy
 
-from .blender_stats import id_collections
+from .blender_stats import NEVER_ORPHANS, id_collections
 
 OWNER_KEY = "leanroute_owner"
 
@@ -143,14 +143,10 @@ class DataBlockOwner:
         return count_by_type(list(live))
 
 
-# Collections never worth scanning for build orphans: UI data and libraries.
-_NOT_ORPHANABLE = frozenset({"libraries", "screens", "window_managers", "workspaces"})
-
-
 def _tagged_orphans() -> dict["bpy.types.ID", str]:
     found = {}
     for name in id_collections():
-        if name in _NOT_ORPHANABLE:
+        if name in NEVER_ORPHANS:
             continue
         for idb in getattr(bpy.data, name):
             # users first: the cheap test that rules out nearly every data-block.

@@ -3,9 +3,9 @@
 
 import bpy
 
-from ..route.build_collection import all_builds
 from ..route.errors import describe
 from .build_job import BuildJob
+from .poll import can_build
 
 # Events a running build lets through: view navigation, and anything over a sidebar (the
 # panels and their Cancel button). Everything else that could change data under the build
@@ -134,19 +134,6 @@ class LEANROUTE_OT_cancel_build(bpy.types.Operator):
         return {"FINISHED"}
 
 
-def can_build(cls, context) -> bool:
-    """Poll of the operators that build: a scene, no build running, Object Mode."""
-    if context.scene is None or not hasattr(context.scene, "leanroute"):
-        return False
-    if context.window_manager.leanroute_job.running:
-        cls.poll_message_set("A LeanRoute build is already running")
-        return False
-    if context.mode != "OBJECT":
-        cls.poll_message_set("Switch to Object Mode to build")
-        return False
-    return True
-
-
 def _over_sidebar(context, event) -> bool:
     x, y = event.mouse_x, event.mouse_y
     for area in context.window.screen.areas:
@@ -156,8 +143,3 @@ def _over_sidebar(context, event) -> bool:
             ):
                 return True
     return False
-
-
-def has_build(context) -> bool:
-    """True when the scene holds a LeanRoute build."""
-    return context.scene is not None and bool(all_builds(context.scene))

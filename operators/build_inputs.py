@@ -12,7 +12,7 @@ from ..properties.addon_preferences import (
     sampler_interval,
 )
 from ..route.errors import SettingsError
-from ..route.settings import BuildSettings
+from ..route.settings import LAYERS, BuildSettings
 from .sample_city_file import sample_city
 
 
@@ -33,25 +33,14 @@ def settings_from_scene(scene: "bpy.types.Scene") -> BuildSettings:
         osm = _path(inputs.osm_path)
         if osm is None:
             raise SettingsError("OSM file", "choose an .osm file, or tick Use Sample City")
-    gpx = _path(inputs.gpx_path)
-    if gpx is None and len(waypoints) < 2:
-        raise SettingsError(
-            "waypoints",
-            f"the route needs at least 2 waypoints or a GPX track, the list has {len(waypoints)}",
-        )
-    layers = {name for name in ("roads", "buildings", "ground") if getattr(inputs, f"use_{name}")}
+    layers = {name for name in LAYERS if getattr(inputs, f"use_{name}")}
     fps = scene.render.fps / scene.render.fps_base
     frame_end = inputs.frame_end if inputs.timing == "FRAMES" else None
-    car_blend = _path(inputs.car_blend)
-    car_object = inputs.car_object.strip()
-    if car_blend is not None and not car_object:
-        raise SettingsError("car", "name the car object inside the car file")
-    if car_blend is None and car_object:
-        raise SettingsError("car", f"choose the .blend file that holds {car_object!r}")
+    # BuildSettings checks the rest (waypoint count, car file and object, ranges).
     return BuildSettings(
         osm=osm,
         waypoints=waypoints,
-        gpx=gpx,
+        gpx=_path(inputs.gpx_path),
         snap_gpx=inputs.snap_gpx,
         padding_m=inputs.padding,
         speed_kmh=inputs.speed_kmh,
@@ -59,8 +48,8 @@ def settings_from_scene(scene: "bpy.types.Scene") -> BuildSettings:
         frame_start=inputs.frame_start,
         frame_end=frame_end,
         layers=frozenset(layers),
-        car_blend=car_blend,
-        car_object=car_object,
+        car_blend=_path(inputs.car_blend),
+        car_object=inputs.car_object.strip(),
     )
 
 

@@ -69,10 +69,11 @@ class BuildJob:
             raise
         status = self.status
         status.fraction = self.build.fraction
-        status.report_json = report_text(self.build.pipeline.report)
+        text = report_text(self.build.pipeline.report)
         if self.build.done:
-            self._finish()
+            self._finish(text)
             return True
+        status.report_json = text
         index = round(self.build.fraction * self._total())
         self._show(StageProgress(self._job_name(), self.build.next_stage, index, self._total()))
         if self.window is not None:
@@ -106,9 +107,8 @@ class BuildJob:
             self.window.workspace.status_text_set(progress.status_line())
         _redraw(self.window_manager)
 
-    def _finish(self) -> None:
+    def _finish(self, text: str) -> None:
         result = self.build.result()
-        text = report_text(result.report)
         self.scene.leanroute.last_report = text
         seconds = time.perf_counter() - self._started
         self.message = one_line(result.results, seconds)

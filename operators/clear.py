@@ -8,6 +8,7 @@ import bpy
 from ..memory.datablock_owner import remove_tagged_orphans
 from ..memory.units import format_count_by_type
 from ..route.build_collection import all_builds, remove_build, restore_scene_before
+from .poll import not_building
 
 
 class LEANROUTE_OT_clear(bpy.types.Operator):
@@ -25,7 +26,7 @@ class LEANROUTE_OT_clear(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if context.scene is None or context.window_manager.leanroute_job.running:
+        if context.scene is None or not not_building(cls, context):
             return False
         if not all_builds(context.scene):
             cls.poll_message_set("There is no LeanRoute build in this scene")

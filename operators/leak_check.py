@@ -6,8 +6,8 @@ import bpy
 from ..memory.leak_check import leak_check
 from ..memory.units import format_bytes
 from ..route.errors import describe
-from .build import can_build
 from .build_job import BuildJob
+from .poll import can_build
 
 
 def verdict_line(report) -> str:

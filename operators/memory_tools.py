@@ -9,13 +9,7 @@ from ..memory.datablock_owner import purge_all_orphans, remove_tagged_orphans
 from ..memory.heap_trim import return_memory_to_os
 from ..memory.process_memory import rss_bytes
 from ..memory.units import format_bytes, format_count_by_type
-
-
-def _not_building(cls, context) -> bool:
-    if context.window_manager.leanroute_job.running:
-        cls.poll_message_set("Wait for the build to finish")
-        return False
-    return True
+from .poll import not_building
 
 
 def _rss_change(before: "int | None") -> str:
@@ -55,7 +49,7 @@ class LEANROUTE_OT_remove_build_orphans(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return _not_building(cls, context)
+        return not_building(cls, context)
 
     def execute(self, context):
         removed = remove_tagged_orphans()
@@ -77,7 +71,7 @@ class LEANROUTE_OT_purge_all_orphans(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return _not_building(cls, context)
+        return not_building(cls, context)
 
     def invoke(self, context, event):
         # Blender 4.1+ lets the confirmation say what is at stake.

@@ -10,6 +10,7 @@ from ..route.atomic_files import check_writable
 from ..route.blend_save import save_blend_atomic
 from ..route.build_collection import all_builds
 from ..route.errors import describe
+from .poll import not_building
 
 
 class LEANROUTE_OT_save_as(bpy.types.Operator, ExportHelper):
@@ -30,8 +31,7 @@ class LEANROUTE_OT_save_as(bpy.types.Operator, ExportHelper):
 
     @classmethod
     def poll(cls, context):
-        if context.window_manager.leanroute_job.running:
-            cls.poll_message_set("Wait for the build to finish")
+        if not not_building(cls, context):
             return False
         if context.scene is None or not all_builds(context.scene):
             cls.poll_message_set("Build the route scene first")

@@ -5,19 +5,11 @@ import bpy
 
 from ..route.build_collection import build_origin, latest_build
 from ..route.projection import LocalProjection
+from .poll import has_route_inputs
 
 
 def _inputs(context):
     return context.scene.leanroute
-
-
-def _idle_scene(cls, context) -> bool:
-    if context.scene is None or not hasattr(context.scene, "leanroute"):
-        return False
-    if context.window_manager.leanroute_job.running:
-        cls.poll_message_set("Wait for the build to finish")
-        return False
-    return True
 
 
 def _insert_after_active(inputs, lat: float, lon: float) -> None:
@@ -38,7 +30,7 @@ class LEANROUTE_OT_waypoint_add(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return _idle_scene(cls, context)
+        return has_route_inputs(cls, context)
 
     def execute(self, context):
         inputs = _inputs(context)
@@ -61,7 +53,7 @@ class LEANROUTE_OT_waypoint_remove(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if not _idle_scene(cls, context):
+        if not has_route_inputs(cls, context):
             return False
         if not len(_inputs(context).waypoints):
             cls.poll_message_set("The waypoint list is empty")
@@ -98,7 +90,7 @@ class LEANROUTE_OT_waypoint_move(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if not _idle_scene(cls, context):
+        if not has_route_inputs(cls, context):
             return False
         if len(_inputs(context).waypoints) < 2:
             cls.poll_message_set("Needs at least two waypoints")
@@ -130,7 +122,7 @@ class LEANROUTE_OT_waypoint_from_cursor(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if not _idle_scene(cls, context):
+        if not has_route_inputs(cls, context):
             return False
         if latest_build(context.scene) is None:
             cls.poll_message_set(

@@ -21,18 +21,18 @@ ORIGIN_KEY = "leanroute_origin"
 SCENE_BEFORE_KEY = "leanroute_scene_before"
 
 
+def all_builds(scene: "bpy.types.Scene") -> list["bpy.types.Collection"]:
+    """Every LeanRoute build collection linked in *scene*, whatever its name."""
+    return [child for child in scene.collection.children if child.get(BUILD_KEY)]
+
+
 def previous_builds(scene: "bpy.types.Scene", name: str) -> list["bpy.types.Collection"]:
     """Collections of earlier builds named *name* (or ``name.001`` …) linked in *scene*."""
     return [
         child
-        for child in scene.collection.children
-        if child.get(BUILD_KEY) and (child.name == name or child.name.startswith(name + "."))
+        for child in all_builds(scene)
+        if child.name == name or child.name.startswith(name + ".")
     ]
-
-
-def all_builds(scene: "bpy.types.Scene") -> list["bpy.types.Collection"]:
-    """Every LeanRoute build collection linked in *scene*, whatever its name."""
-    return [child for child in scene.collection.children if child.get(BUILD_KEY)]
 
 
 def latest_build(scene: "bpy.types.Scene") -> "bpy.types.Collection | None":

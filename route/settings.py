@@ -68,8 +68,10 @@ class BuildSettings:
             raise SettingsError(
                 "route", f"needs at least 2 waypoints or a GPX track, got {len(self.waypoints)}"
             )
-        if (self.car_blend is None) != (not self.car_object):
-            raise SettingsError("car", "give both the .blend file and the object name, or neither")
+        if self.car_blend is not None and not self.car_object:
+            raise SettingsError("car", "name the car object inside the car file")
+        if self.car_blend is None and self.car_object:
+            raise SettingsError("car", f"choose the .blend file that holds {self.car_object!r}")
         if not self.collection_name.strip():
             raise SettingsError("collection_name", "must not be empty")
 
