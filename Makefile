@@ -13,7 +13,7 @@ help:
 	@echo "make test       set up the venv and run the module, binary and packaging test lanes"
 	@echo "make extension  fetch the psutil wheels, build and validate dist/leanroute-*.zip"
 	@echo "make lint       ruff check"
-	@echo "make bench      run the memory benchmarks into bench/results/*.json (about 1 min)"
+	@echo "make bench      run the memory benchmarks into bench/results/*.json (about 2 min)"
 	@echo "make clean      remove build outputs (not the venv)"
 
 # The development environment: bpy 5.0.1 (the whole of Blender as a module), pytest,
@@ -45,6 +45,7 @@ bench: venv
 	$(PY) bench/stage_overhead.py
 	$(PY) bench/rebuild_leak.py
 	$(PY) bench/panel_refresh.py
+	$(PY) bench/batch_memory.py
 
 clean:
 	rm -rf dist build leanroute.egg-info .pytest_cache .ruff_cache

@@ -21,6 +21,10 @@ def main(argv: "list[str] | None" = None, *, prog: str = "leanroute") -> int:
     try:
         if args.command == "demo":
             return run_demo(args)
+        if args.command == "batch":
+            from .batch_command import run_batch
+
+            return run_batch(args)
         return run_build(args)
     except (LeanRouteError, MemoryError, OSError) as error:
         return _fail(prog, error, args.debug)
@@ -34,6 +38,9 @@ def _fail(prog: str, error: BaseException, debug: bool, *, unexpected: bool = Fa
     message = describe(error)
     hint = " (--debug shows the traceback)" if unexpected and not debug else ""
     print(f"{prog}: error: {message}{hint}", file=sys.stderr)
+    # An error listing several problems (a jobs file's bad rows) prints every one.
+    for line in str(error).splitlines()[1:] if getattr(error, "problems", None) else ():
+        print(line, file=sys.stderr)
     return EXIT_FAILED
 
 

@@ -135,3 +135,16 @@ def total_bytes() -> "int | None":
         return os.sysconf("SC_PHYS_PAGES") * _PAGE_SIZE
     except (ValueError, OSError, AttributeError):
         return None
+
+
+def rss_of(pid: int) -> "int | None":
+    """RSS of another process (a batch worker), or None if it is gone or unreadable."""
+    if psutil is not None:
+        try:
+            return psutil.Process(pid).memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE_SIZE
+    except (OSError, IndexError, ValueError):
+        return None

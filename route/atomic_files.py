@@ -50,3 +50,32 @@ def write_text_atomic(path: Path, text: str) -> None:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def stale_temporaries(path: Path) -> list[Path]:
+    """Temporaries of *path* left by processes that no longer run (killed mid-write).
+
+    :func:`atomic_target` names them ``.<stem>.tmp-<pid><suffix>``; one whose process is
+    alive belongs to a write in progress and is not listed.
+    """
+    path = Path(path)
+    found = []
+    for candidate in path.parent.glob(f".{path.stem}.tmp-*{path.suffix}"):
+        pid_text = candidate.name[
+            len(f".{path.stem}.tmp-") : len(candidate.name) - len(path.suffix)
+        ]
+        if pid_text.isdigit() and not _process_alive(int(pid_text)):
+            found.append(candidate)
+    return found
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True

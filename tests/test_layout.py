@@ -106,6 +106,33 @@ ROUTE_CORE = [
 ]
 
 
+# progress/ is plain Python throughout.
+PROGRESS_CORE = [
+    "batch_summary",
+    "build_summary",
+    "checkpoint",
+    "event_log",
+    "stage_progress",
+    "terminal_bar",
+    "timeline_chart",
+]
+
+# batch/ without its Blender shell (job_runner, launcher).
+BATCH_CORE = [
+    "admission",
+    "batch_paths",
+    "batch_report",
+    "circuit_breaker",
+    "coordinator",
+    "job_record",
+    "jobs_file",
+    "sharding",
+    "worker_loop",
+    "worker_process",
+    "worker_protocol",
+]
+
+
 @pytest.mark.parametrize(
     "module",
     [
@@ -116,8 +143,9 @@ ROUTE_CORE = [
         "leanroute.memory",
         "leanroute.route",
         "leanroute.progress",
-        "leanroute.progress.build_summary",
-        "leanroute.progress.stage_progress",
+        *(f"leanroute.progress.{name}" for name in PROGRESS_CORE),
+        *(f"leanroute.batch.{name}" for name in BATCH_CORE),
+        "leanroute.cli.batch_command",
         *(f"leanroute.memory.{name}" for name in MEMORY_CORE),
     ],
 )

@@ -1,0 +1,64 @@
+"""Where a batch keeps its state beside the outputs (no bpy).
+
+``<out>/leanroute-batch/`` holds the checkpoint, the JSON-lines event log, the batch report
+and its memory chart (one set per shard, so shards can share an output folder), each
+job's memory report under ``jobs/`` and worker processes' output under ``logs/``.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .sharding import Shard
+
+STATE_FOLDER = "leanroute-batch"
+
+
+@dataclass(frozen=True)
+class BatchPaths:
+    """The files of one batch (or one shard of it) under *out_dir*."""
+
+    out_dir: Path
+    shard: Shard = field(default_factory=Shard)
+
+    @property
+    def state(self) -> Path:
+        """The state folder."""
+        return Path(self.out_dir) / STATE_FOLDER
+
+    def _file(self, stem: str, suffix: str) -> Path:
+        return self.state / f"{stem}{self.shard.suffix()}{suffix}"
+
+    @property
+    def checkpoint(self) -> Path:
+        """The checkpoint (JSON)."""
+        return self._file("checkpoint", ".json")
+
+    @property
+    def events(self) -> Path:
+        """The event log (JSON lines)."""
+        return self._file("events", ".jsonl")
+
+    @property
+    def report(self) -> Path:
+        """The batch report (JSON)."""
+        return self._file("report", ".json")
+
+    @property
+    def chart(self) -> Path:
+        """The memory timeline chart (SVG), next to the report."""
+        return self._file("memory-timeline", ".svg")
+
+    @property
+    def job_reports(self) -> Path:
+        """Each job's full memory report, ``<id>.json``."""
+        return self.state / "jobs"
+
+    @property
+    def logs(self) -> Path:
+        """Worker processes' own output."""
+        return self.state / "logs"
+
+    def create(self) -> None:
+        """Make the folders."""
+        for folder in (self.state, self.job_reports, self.logs):
+            folder.mkdir(parents=True, exist_ok=True)

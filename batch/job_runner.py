@@ -1,0 +1,111 @@
+"""Run batch jobs one after another in this Blender process, with hygiene between them.
+
+Each job is a :class:`~..route.build.SceneBuild` (stage boundaries, budgets, rollback on
+failure). Between jobs the finished build is removed from the scene and, with hygiene on,
+the process is settled: gc, LeanRoute's leftover orphans removed, stage caches cleared,
+freed heap returned to the OS. Without hygiene (``--no-hygiene``, the baseline), only the
+build's objects are deleted, the way a plain script would, and nothing is collected.
+"""
+
+import gc
+import os
+import time
+from pathlib import Path
+
+import bpy
+
+from ..memory import cache_registry, process_memory
+from ..memory.blender_stats import blender_allocated_bytes
+from ..memory.budget import MemoryBudget
+from ..memory.cleanup_policy import CleanupPolicy
+from ..memory.datablock_owner import remove_tagged_orphans
+from ..memory.heap_trim import return_memory_to_os
+from ..route.build import SceneBuild
+from ..route.build_collection import remove_build, remove_build_objects
+from ..route.errors import describe
+from .job_record import finish_record, job_metrics, new_record
+
+
+def settled_figures() -> dict:
+    """RSS and Blender's allocator now."""
+    return {"rss": process_memory.rss_bytes(), "blender": blender_allocated_bytes()}
+
+
+class JobRunner:
+    """Runs jobs in this process; one runner per process, jobs numbered in run order."""
+
+    def __init__(
+        self,
+        *,
+        hygiene: bool = True,
+        budget: "MemoryBudget | None" = None,
+        reports_dir: "Path | None" = None,
+        sampler_interval: float = 0.01,
+        run_token: str = "",
+    ):
+        self.hygiene = hygiene
+        self.policy = CleanupPolicy() if hygiene else CleanupPolicy.off()
+        self.budget = budget
+        self.reports_dir = Path(reports_dir) if reports_dir is not None else None
+        self.sampler_interval = sampler_interval
+        self.process = {"pid": os.getpid(), "run": run_token or f"{os.getpid()}-{time.time():.0f}"}
+        self.sequence = 0
+
+    def run(self, job, *, attempt: int = 1, started_at: "float | None" = None, on_stage=None):
+        """Build *job*, clear it from the scene, settle; returns the job's finished record.
+
+        Never raises for a job's own failure (bad input, over budget): the record says
+        ``failed`` with the reason, and the scene is as it was before the job.
+        """
+        started_at = time.time() if started_at is None else started_at
+        record = new_record(
+            job,
+            attempt=attempt,
+            started_at=started_at,
+            process={**self.process, "sequence": self.sequence},
+        )
+        self.sequence += 1
+        before = settled_figures()
+        settings = job.settings
+        if self.reports_dir is not None:
+            settings = settings.but(report=self.reports_dir / f"{job.id}.json")
+        build = SceneBuild(
+            settings,
+            policy=self.policy,
+            budget=self.budget,
+            on_stage=on_stage,
+            sampler_interval=self.sampler_interval,
+        )
+        clock = time.perf_counter()
+        status, reason = "done", ""
+        try:
+            result = build.run()
+            collection = result.collection
+        except Exception as error:  # the job's failure is recorded; the batch goes on
+            status, reason, collection = "failed", describe(error), None
+        seconds = time.perf_counter() - clock
+        report = build.pipeline.report.to_dict()
+        report.pop("rss_timeline", None)
+        orphans = self.clear(collection)
+        metrics = job_metrics(
+            report, seconds=seconds, before=before, after=settled_figures(), orphans_between=orphans
+        )
+        return finish_record(
+            record, status=status, reason=reason, finished_at=time.time(), metrics=metrics
+        )
+
+    def clear(self, collection_name: "str | None") -> int:
+        """Remove a finished build from the scene and settle; returns leftover orphans removed."""
+        collection = bpy.data.collections.get(collection_name) if collection_name else None
+        if collection is not None:
+            if self.hygiene:
+                remove_build(collection)
+            else:
+                remove_build_objects(collection)
+        if not self.hygiene:
+            return 0
+        gc.collect()
+        swept = sum(remove_tagged_orphans().values())
+        cache_registry.clear_scope("stage")
+        return_memory_to_os()
+        return swept

@@ -1,0 +1,164 @@
+"""The checkpoint of a batch: which jobs are done or failed, with their metrics (no bpy).
+
+Written atomically (temporary file, fsync, rename) when a job starts and when it ends, so
+a batch killed at any moment leaves either the previous checkpoint or the next one, never
+half of one. A resumed run asks :meth:`Checkpoint.plan` what is left:
+
+- done, with its output on disk and the same settings: skipped;
+- failed: skipped (the reason stays in the checkpoint), unless failed jobs are retried;
+- running when the batch died: if its output was renamed into place after the job started,
+  the job had finished and only its "done" record was lost, so it counts as done (never
+  run twice); otherwise it runs again;
+- changed settings, a missing output, or no record at all: runs.
+"""
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..route.atomic_files import write_text_atomic
+from ..route.errors import LeanRouteError
+
+FORMAT = "leanroute-batch-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(LeanRouteError):
+    """A checkpoint that cannot be used for this batch."""
+
+
+@dataclass
+class Plan:
+    """What a (resumed) run has to do."""
+
+    pending: list = field(default_factory=list)  # jobs to run, in file order
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # failed earlier and not retried
+    recovered: list[str] = field(default_factory=list)  # finished, record lost: now done
+    rerun: dict[str, str] = field(default_factory=dict)  # job id -> why it runs again
+
+    @property
+    def finished(self) -> int:
+        """Jobs that need no work."""
+        return len(self.done) + len(self.failed)
+
+
+class Checkpoint:
+    """The checkpoint file of one batch (or one shard of it)."""
+
+    def __init__(self, path, header: "dict | None" = None, jobs: "dict | None" = None):
+        self.path = Path(path)
+        self.header = dict(header or {})
+        self.jobs: dict[str, dict] = dict(jobs or {})
+
+    @classmethod
+    def open(cls, path, header: dict) -> "Checkpoint":
+        """Load *path* if it exists (checking it belongs to this batch), else start one.
+
+        *header* names the batch (jobs file, output folder, shard); a checkpoint of another
+        shard or output folder is refused rather than silently mixed in.
+        """
+        path = Path(path)
+        if not path.exists():
+            return cls(path, {"format": FORMAT, "version": VERSION, **header, "runs": []})
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise CheckpointError(
+                f"{path}: cannot read the checkpoint ({error}); move it away to start the "
+                "batch afresh"
+            ) from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise CheckpointError(f"{path}: not a LeanRoute batch checkpoint")
+        if data.get("version", 0) > VERSION:
+            raise CheckpointError(
+                f"{path}: written by a newer LeanRoute (checkpoint version {data['version']})"
+            )
+        for key in ("shard", "out_dir"):
+            if key in header and data.get(key) != header[key]:
+                raise CheckpointError(
+                    f"{path}: belongs to {key} {data.get(key)!r}, not {header[key]!r}"
+                )
+        jobs = data.pop("jobs", {})
+        data.update({key: value for key, value in header.items() if key not in ("shard",)})
+        return cls(path, data, jobs)
+
+    def start_run(self, **details) -> None:
+        """Note that a run (first or resumed) starts now, and save."""
+        self.header.setdefault("runs", []).append(
+            {"started": round(time.time(), 3), "pid": os.getpid(), **details}
+        )
+        self.save()
+
+    def plan(self, jobs: list, *, retry_failed: bool = False) -> Plan:
+        """Sort *jobs* (objects with id, fingerprint, out) into skipped and pending."""
+        plan = Plan()
+        for job in jobs:
+            record = self.jobs.get(job.id)
+            why = self._why_rerun(job, record, retry_failed)
+            if why is None:
+                (plan.done if record["status"] == "done" else plan.failed).append(job.id)
+            elif why == "recovered":
+                self._recover(job, record)
+                plan.done.append(job.id)
+                plan.recovered.append(job.id)
+            else:
+                plan.pending.append(job)
+                if record is not None:
+                    plan.rerun[job.id] = why
+        if plan.recovered:
+            self.save()
+        return plan
+
+    def _why_rerun(self, job, record: "dict | None", retry_failed: bool) -> "str | None":
+        if record is None:
+            return "new"
+        if record.get("fingerprint") != job.fingerprint:
+            return "its settings changed"
+        status = record.get("status")
+        if status == "done":
+            return None if Path(job.out).exists() else "its output is missing"
+        if status == "failed":
+            return "retrying failed jobs" if retry_failed else None
+        if _renamed_after(Path(job.out), record.get("started_at")):
+            return "recovered"
+        return "it was interrupted"
+
+    def _recover(self, job, record: dict) -> None:
+        out = Path(job.out)
+        record.update(
+            status="done",
+            recovered=True,
+            finished_at=round(out.stat().st_mtime, 3),
+            out_bytes=out.stat().st_size,
+            reason="",
+        )
+
+    def record(self, record: dict) -> None:
+        """Store a job's record (started, done or failed) and save."""
+        self.jobs[record["id"]] = record
+        self.save()
+
+    def records(self, status: "str | None" = None) -> list[dict]:
+        """Stored records, in the order they finished (running ones last)."""
+        chosen = [r for r in self.jobs.values() if status is None or r.get("status") == status]
+        return sorted(chosen, key=lambda r: r.get("finished_at") or float("inf"))
+
+    def save(self) -> None:
+        """Write the checkpoint atomically."""
+        self.header["updated"] = round(time.time(), 3)
+        data = {**self.header, "jobs": self.jobs}
+        write_text_atomic(self.path, json.dumps(data, indent=1, default=str))
+
+
+def _renamed_after(out: Path, started_at) -> bool:
+    # The output is renamed into place at the job's very end: an output newer than the
+    # job's start was written by this job.
+    if started_at is None:
+        return False
+    try:
+        return out.stat().st_mtime >= float(started_at)
+    except OSError:
+        return False
