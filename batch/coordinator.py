@@ -153,7 +153,8 @@ class Coordinator:
         stopped, restart = "", False
         try:
             if options.mode == "in-process":
-                stopped, restart = self._run_in_process(plan.pending)
+                with output_to(self.paths.logs / f"in-process{options.shard.suffix()}.log"):
+                    stopped, restart = self._run_in_process(plan.pending)
             else:
                 stopped = self._run_workers(plan.pending)
         except KeyboardInterrupt:
@@ -402,8 +403,24 @@ class Coordinator:
         }
 
 
-def close_quietly(log: "EventLog | None") -> None:
-    """Close an event log, ignoring errors (before ``exec``)."""
-    with contextlib.suppress(Exception):
-        if log is not None:
-            log.close()
+@contextlib.contextmanager
+def output_to(path: Path):
+    """Send this process's stdout (file descriptor 1) to *path* for a while.
+
+    Blender's C code prints "Info: Saved …" and the like straight to the descriptor; in a
+    batch that output belongs in a log, as a worker's does, not across the progress bar.
+    """
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no stdout at all
+        yield
+        return
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)

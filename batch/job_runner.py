@@ -67,6 +67,8 @@ class JobRunner:
         self.sequence += 1
         before = settled_figures()
         settings = job.settings
+        # An output in a subfolder of the batch's --out folder: the folder is the batch's.
+        settings.out.parent.mkdir(parents=True, exist_ok=True)
         if self.reports_dir is not None:
             settings = settings.but(report=self.reports_dir / f"{job.id}.json")
         build = SceneBuild(

@@ -15,11 +15,6 @@ import bpy
 SCRIPT = Path(__file__).resolve().parent.parent / "cli" / "blender_script.py"
 
 
-def in_blender_executable() -> bool:
-    """True inside the Blender program, False under the ``bpy`` module."""
-    return bool(bpy.app.binary_path) and Path(sys.executable).name != Path(bpy.app.binary_path).name
-
-
 def worker_command(arguments: list[str]) -> list[str]:
     """The command line of a worker process running LeanRoute's CLI with *arguments*."""
     if not bpy.app.binary_path:

@@ -12,6 +12,9 @@ from ..memory.process_memory import available_bytes, rss_bytes
 from ..memory.units import format_bytes, parse_size
 from ..route.errors import SettingsError
 
+#: The shell's convention for a run stopped by Ctrl+C.
+EXIT_INTERRUPTED = 130
+
 #: Share of the memory available at the start that ``--hard-budget auto`` allows.
 AUTO_HARD_FRACTION = 0.8
 
@@ -58,7 +61,15 @@ def run_batch(args) -> int:
         return command([*worker_arguments(args, restart_above), *extra])
 
     coordinator = Coordinator(options, jobs, runner_factory=runner, worker_command=worker_command)
-    outcome = coordinator.run()
+    try:
+        outcome = coordinator.run()
+    except KeyboardInterrupt:
+        # The running job was rolled back; the checkpoint has every finished one.
+        print(
+            "leanroute: batch interrupted; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     if outcome.restart:
         from ..batch.launcher import restart_process
 

@@ -184,6 +184,8 @@ def _growth_line(summary: dict, metric: str) -> str:
     growth = summary.get(metric) or {}
     k, processes = summary.get("measured_jobs", 0), summary.get("processes", 0)
     first = f"first job {_mib(growth.get('first_job'), signed=True)}"
+    if k < 2 and processes > 1:
+        return f"memory: {_LABELS[metric]}: one job per process, nothing to grow across ({first})"
     if k < 2:
         return f"memory: {_LABELS[metric]}: one job: no growth figure ({first})"
     per_job = growth.get("per_job")

@@ -165,3 +165,22 @@ def test_the_blender_c_command_runs_batches(addon_scene, tmp_path):
     jobs = write_csv(tmp_path / "jobs.csv", job_rows(1))
     code = blender_command._run(["batch", str(jobs), "--out", str(tmp_path / "o"), "--quiet"])
     assert code == 0 and (tmp_path / "o" / "lisbon-01.blend").is_file()
+
+
+def test_workers_wait_while_memory_would_not_cover_another_job(tmp_path, monkeypatch, capsys):
+    from leanroute.batch import coordinator
+
+    # No memory to spare: one worker at a time, however many are allowed.
+    monkeypatch.setattr(coordinator, "available_bytes", lambda: 1)
+    jobs = write_csv(tmp_path / "jobs.csv", job_rows(3, cities=("lisbon",)))
+    out = tmp_path / "out"
+    assert run_batch(jobs, out, "--isolate", "--workers", "3") == 0
+    running, most = 0, 0
+    log = state(out, "events.jsonl")
+    for event in log:
+        running += {"worker_started": 1, "worker_exit": -1}.get(event["event"], 0)
+        most = max(most, running)
+    assert most == 1
+    throttled = [e for e in log if e["event"] == "throttled"]
+    assert throttled and "reserved for running jobs" in throttled[-1]["reason"]
+    assert "waiting for memory" in capsys.readouterr().err

@@ -27,6 +27,13 @@ def command(jobs, out, *options):
     return [sys.executable, str(SCRIPT), "--", "batch", str(jobs), "--out", str(out), *options]
 
 
+def run_to_end(jobs, out, *options):
+    """Run a batch as its own process until it ends."""
+    return subprocess.run(
+        command(jobs, out, *options), capture_output=True, text=True, timeout=600, check=False
+    )
+
+
 def events(out):
     return read_events(out / "leanroute-batch" / "events.jsonl")
 
@@ -67,9 +74,7 @@ def test_a_batch_killed_mid_job_resumes_and_finishes_every_job_once(tmp_path):
     assert not (out / f"{victim}.blend").exists()
     assert all(path.read_bytes()[:7] == b"BLENDER" for path in out.glob("*.blend"))
 
-    again = subprocess.run(
-        command(jobs, out), capture_output=True, text=True, timeout=600, check=False
-    )
+    again = run_to_end(jobs, out)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "batch: 20 jobs: 20 done, 0 failed (8 finished in an earlier run)" in again.stdout
 
@@ -104,13 +109,7 @@ def test_a_worker_killed_mid_job_fails_that_job_only(tmp_path):
     records = checkpoint(out)
     assert [records[f"krems-0{k}"]["status"] for k in (1, 2, 3)] == ["done", "failed", "done"]
     assert "killed by SIGKILL (out of memory?)" in records["krems-02"]["reason"]
-    retry = subprocess.run(
-        command(jobs, out, "--isolate", "--retry-failed"),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    retry = run_to_end(jobs, out, "--isolate", "--retry-failed")
     assert retry.returncode == 0, retry.stdout + retry.stderr
     assert checkpoint(out)["krems-02"]["status"] == "done"
 
@@ -118,13 +117,7 @@ def test_a_worker_killed_mid_job_fails_that_job_only(tmp_path):
 def test_the_circuit_breaker_goes_on_in_a_fresh_process(tmp_path):
     jobs = write_csv(tmp_path / "jobs.csv", job_rows(3, cities=("lisbon",)))
     out = tmp_path / "out"
-    run = subprocess.run(
-        command(jobs, out, "--restart-above", "1MB"),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    run = run_to_end(jobs, out, "--restart-above", "1MB")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "circuit breaker: RSS stays at" in run.stderr
     log = events(out)
