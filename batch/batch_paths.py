@@ -49,6 +49,11 @@ class BatchPaths:
         return self._file("memory-timeline", ".svg")
 
     @property
+    def lock(self) -> Path:
+        """Held by the run in progress."""
+        return self._file("lock", "")
+
+    @property
     def job_reports(self) -> Path:
         """Each job's full memory report, ``<id>.json``."""
         return self.state / "jobs"

@@ -33,6 +33,7 @@ from ..progress.event_log import EventLog
 from ..progress.terminal_bar import TerminalBar
 from ..route.atomic_files import stale_temporaries
 from .admission import Admission
+from .batch_lock import batch_lock
 from .batch_paths import BatchPaths
 from .batch_report import write_batch_report
 from .circuit_breaker import CircuitBreaker
@@ -116,8 +117,13 @@ class Coordinator:
 
     def run(self) -> BatchOutcome:
         """Run the jobs left (resuming from the checkpoint); returns the outcome."""
-        options = self.options
         self.paths.create()
+        what = "this batch" if self.options.shard.whole else f"shard {self.options.shard}"
+        with batch_lock(self.paths.lock, f"{what} of {self.options.out_dir}"):
+            return self._run()
+
+    def _run(self) -> BatchOutcome:
+        options = self.options
         self.checkpoint = Checkpoint.open(
             self.paths.checkpoint,
             {

@@ -10,6 +10,14 @@ half of one. A resumed run asks :meth:`Checkpoint.plan` what is left:
   the job had finished and only its "done" record was lost, so it counts as done (never
   run twice); otherwise it runs again;
 - changed settings, a missing output, or no record at all: runs.
+
+Cost stays linear in the number of jobs. While the checkpoint is small (about a hundred
+jobs) every change rewrites it whole, atomically. Past that, a change is appended to a
+journal beside it (``checkpoint.journal.jsonl``: one fsynced line per change, a torn last
+line ignored) and the snapshot is rewritten only once the journal has grown as large as
+it, so a batch of tens of thousands of jobs does not rewrite megabytes after every job.
+Each change carries a sequence number; reading replays the journal lines newer than the
+snapshot.
 """
 
 import json
@@ -23,6 +31,8 @@ from ..route.errors import LeanRouteError
 
 FORMAT = "leanroute-batch-checkpoint"
 VERSION = 1
+#: Rewrite the whole snapshot after every change while it is smaller than this.
+SNAPSHOT_LIMIT = 1 << 18
 
 
 class CheckpointError(LeanRouteError):
@@ -52,6 +62,8 @@ class Checkpoint:
         self.path = Path(path)
         self.header = dict(header or {})
         self.jobs: dict[str, dict] = dict(jobs or {})
+        self._snapshot_bytes = self.path.stat().st_size if self.path.exists() else 0
+        self._journal_bytes = 0
 
     @classmethod
     def open(cls, path, header: dict) -> "Checkpoint":
@@ -83,7 +95,29 @@ class Checkpoint:
                 )
         jobs = data.pop("jobs", {})
         data.update({key: value for key, value in header.items() if key not in ("shard",)})
-        return cls(path, data, jobs)
+        checkpoint = cls(path, data, jobs)
+        checkpoint._replay_journal()
+        return checkpoint
+
+    @property
+    def journal_path(self) -> Path:
+        """The journal of changes since the last snapshot."""
+        return self.path.with_name(f"{self.path.stem}.journal.jsonl")
+
+    def _replay_journal(self) -> None:
+        snapshot_seq = self.header.get("seq", 0)
+        try:
+            lines = self.journal_path.read_bytes().splitlines()
+        except FileNotFoundError:
+            return
+        for line in lines:
+            try:
+                change = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue  # a line torn by a kill mid-write: that change never completed
+            if isinstance(change, dict) and change.get("seq", 0) > snapshot_seq:
+                self.jobs[change["record"]["id"]] = change["record"]
+                self.header["seq"] = change["seq"]
 
     def start_run(self, **details) -> None:
         """Note that a run (first or resumed) starts now, and save."""
@@ -137,20 +171,44 @@ class Checkpoint:
         )
 
     def record(self, record: dict) -> None:
-        """Store a job's record (started, done or failed) and save."""
+        """Store a job's record (started, done or failed), durably."""
         self.jobs[record["id"]] = record
-        self.save()
+        self.header["seq"] = self.header.get("seq", 0) + 1
+        if self._snapshot_bytes < SNAPSHOT_LIMIT:
+            self.save()
+            return
+        line = json.dumps({"seq": self.header["seq"], "record": record}, default=str) + "\n"
+        data = line.encode("utf-8")
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self._journal_bytes += len(data)
+        if self._journal_bytes >= self._snapshot_bytes:
+            self.save()
 
     def records(self, status: "str | None" = None) -> list[dict]:
         """Stored records, in the order they finished (running ones last)."""
         chosen = [r for r in self.jobs.values() if status is None or r.get("status") == status]
-        return sorted(chosen, key=lambda r: r.get("finished_at") or float("inf"))
+        return sorted(chosen, key=lambda r: (r.get("finished_at") or float("inf")))
 
     def save(self) -> None:
-        """Write the checkpoint atomically."""
+        """Write the whole checkpoint atomically (one job a line) and empty the journal."""
         self.header["updated"] = round(time.time(), 3)
-        data = {**self.header, "jobs": self.jobs}
-        write_text_atomic(self.path, json.dumps(data, indent=1, default=str))
+        header = json.dumps(self.header, indent=1, default=str)
+        jobs = ",\n".join(
+            f"  {json.dumps(job_id)}: {json.dumps(record, default=str)}"
+            for job_id, record in self.jobs.items()
+        )
+        text = f'{header[:-2]},\n "jobs": {{\n{jobs}\n }}\n}}\n'
+        write_text_atomic(self.path, text)
+        self._snapshot_bytes = len(text)
+        # The snapshot holds every change: the journal's lines are now older than it (and
+        # would be skipped by their sequence numbers even if this unlink never happened).
+        self.journal_path.unlink(missing_ok=True)
+        self._journal_bytes = 0
 
 
 def _renamed_after(out: Path, started_at) -> bool:

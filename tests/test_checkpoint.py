@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,3 +114,66 @@ def test_worker_events_survive_other_output_on_the_same_line():
     assert decode(line) == {"event": "stage", "id": "a&b", "index": 3}
     assert decode("Info: Saved copy as x" + line) == decode(line)
     assert decode("Info: Saved") is None and decode(line[:-3]) is None
+
+
+def test_a_large_checkpoint_journals_changes_and_replays_them(tmp_path, monkeypatch):
+    from leanroute.progress import checkpoint as module
+
+    monkeypatch.setattr(module, "SNAPSHOT_LIMIT", 0)  # act as if it were already large
+    path = tmp_path / "c.json"
+    checkpoint = Checkpoint.open(path, HEADER)
+    checkpoint.start_run()
+    snapshot = path.read_bytes()
+    checkpoint.record({"id": "a", "status": "running", "pad": "x" * 50})
+    assert path.read_bytes() == snapshot  # appended to the journal, not rewritten
+    assert checkpoint.journal_path.is_file()
+    checkpoint.record({"id": "a", "status": "done", "pad": "x" * 50})
+    # A kill mid-append leaves a torn line: that change never completed and is skipped.
+    with open(checkpoint.journal_path, "ab") as journal:
+        journal.write(b'{"seq": 99, "record": {"id": "b", "sta')
+    again = Checkpoint.open(path, HEADER)
+    assert again.jobs["a"]["status"] == "done" and "b" not in again.jobs
+    # Once the journal is as large as the snapshot, the snapshot is rewritten whole.
+    for k in range(40):
+        again.record({"id": f"j{k}", "status": "done"})
+    assert json.loads(path.read_text())["seq"] > 3
+    assert len(Checkpoint.open(path, HEADER).jobs) == 41
+
+
+def test_journal_lines_older_than_the_snapshot_are_not_replayed(tmp_path):
+    path = tmp_path / "c.json"
+    checkpoint = Checkpoint.open(path, HEADER)
+    checkpoint.record({"id": "a", "status": "running"})
+    checkpoint.record({"id": "a", "status": "done"})
+    # A journal left behind by a kill between the snapshot's rename and the journal's
+    # removal holds only changes the snapshot already has.
+    checkpoint.journal_path.write_text('{"seq": 1, "record": {"id": "a", "status": "running"}}\n')
+    assert Checkpoint.open(path, HEADER).jobs["a"]["status"] == "done"
+
+
+def test_a_second_run_of_the_same_batch_is_refused_while_the_first_holds_the_lock(tmp_path):
+    from leanroute.batch.batch_lock import BatchLockedError, batch_lock
+
+    lock = tmp_path / "lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(lock)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        expected = f"already running \\(process {holder.pid}"
+        with pytest.raises(BatchLockedError, match=expected), batch_lock(lock):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with batch_lock(lock):  # the kernel dropped the killed holder's lock
+        assert lock.read_text().strip() == str(os.getpid())
+
+
+LOCK_HOLDER = """
+import sys, time
+from leanroute.batch.batch_lock import batch_lock
+with batch_lock(__import__("pathlib").Path(sys.argv[1])):
+    print("locked", flush=True)
+    time.sleep(60)
+"""

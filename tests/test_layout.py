@@ -120,6 +120,7 @@ PROGRESS_CORE = [
 # batch/ without its Blender shell (job_runner, launcher).
 BATCH_CORE = [
     "admission",
+    "batch_lock",
     "batch_paths",
     "batch_report",
     "circuit_breaker",
