@@ -192,7 +192,7 @@ class Checkpoint:
     def records(self, status: "str | None" = None) -> list[dict]:
         """Stored records, in the order they finished (running ones last)."""
         chosen = [r for r in self.jobs.values() if status is None or r.get("status") == status]
-        return sorted(chosen, key=lambda r: (r.get("finished_at") or float("inf")))
+        return sorted(chosen, key=lambda r: r.get("finished_at") or float("inf"))
 
     def save(self) -> None:
         """Write the whole checkpoint atomically (one job a line) and empty the journal."""
