@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..memory.process_memory import available_bytes
 from ..memory.units import format_bytes
-from ..progress.checkpoint import Checkpoint
+from ..progress.checkpoint import Checkpoint, output_landed
 from ..progress.event_log import EventLog
 from ..progress.terminal_bar import TerminalBar
 from ..route.atomic_files import stale_temporaries
@@ -276,16 +276,17 @@ class Coordinator:
             record = record or new_record(
                 job, attempt=1, started_at=time.time(), process={"pid": worker.pid}
             )
-            reason = f"the worker process was {how} during this job; log: {worker.log_path}"
-            if not how.startswith("killed"):
-                reason = f"the worker process ended ({how}) during this job; log: {worker.log_path}"
-            self._on_event(
-                "job_failed",
-                id=current,
-                record=finish_record(
+            if output_landed(job.out, record["started_at"]):
+                # Killed after its output was renamed into place: the job had finished.
+                record = finish_record(record, status="done", finished_at=time.time())
+                self._on_event("job_done", id=current, record={**record, "recovered": True})
+            else:
+                verb = "was" if how.startswith("killed") else "ended with"
+                reason = f"the worker process {verb} {how} during this job; log: {worker.log_path}"
+                record = finish_record(
                     record, status="failed", reason=reason, finished_at=time.time()
-                ),
-            )
+                )
+                self._on_event("job_failed", id=current, record=record)
         untouched = worker.untouched
         if untouched and not stopped:
             if worker.breaker_open:

@@ -156,7 +156,7 @@ class Checkpoint:
             return None if Path(job.out).exists() else "its output is missing"
         if status == "failed":
             return "retrying failed jobs" if retry_failed else None
-        if _renamed_after(Path(job.out), record.get("started_at")):
+        if output_landed(Path(job.out), record.get("started_at")):
             return "recovered"
         return "it was interrupted"
 
@@ -211,9 +211,12 @@ class Checkpoint:
         self._journal_bytes = 0
 
 
-def _renamed_after(out: Path, started_at) -> bool:
-    # The output is renamed into place at the job's very end: an output newer than the
-    # job's start was written by this job.
+def output_landed(out: Path, started_at) -> bool:
+    """True when *out* was renamed into place after *started_at*: the job had finished.
+
+    The output is renamed into place at a job's very end, so an output newer than the
+    job's start was written by that job.
+    """
     if started_at is None:
         return False
     try:
