@@ -22,7 +22,11 @@ SETTINGS = BuildSettings(
 
 def test_rebuilding_krems_does_not_grow_memory(factory_scene):
     # Two warm-up builds: the first rebuild settles Python's and glibc's arenas once.
-    report = leak_check(lambda: SceneBuild(SETTINGS).run(), runs=5, warmup=2)
+    # Ten runs: late in a long test process RSS once stepped up ~5 MB between two runs and
+    # then stayed flat (seen in CI); over 6 points the fitted slope made that 1.0 MiB/run.
+    # Over 11 points such a one-off step stays under the 1 MiB/run tolerance, while a
+    # real leak of 1 MiB per run does not.
+    report = leak_check(lambda: SceneBuild(SETTINGS).run(), runs=10, warmup=2)
     assert report.flat, report.summary()
     assert report.growth["datablocks"] == 0
     assert abs(report.growth["blender"]) < 0.25 * MIB, report.summary()
