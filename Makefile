@@ -13,7 +13,7 @@ help:
 	@echo "make test       set up the venv and run the module, binary and packaging test lanes"
 	@echo "make extension  fetch the psutil wheels, build and validate dist/leanroute-*.zip"
 	@echo "make lint       ruff check"
-	@echo "make bench      run the memory benchmarks into bench/results/*.json (about 2 min)"
+	@echo "make bench      run the benchmarks into bench/results.json, docs/benchmarks.md (~5 min)"
 	@echo "make clean      remove build outputs (not the venv)"
 
 # The development environment: bpy 5.0.1 (the whole of Blender as a module), pytest,
@@ -39,13 +39,22 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Each script measures its variants side by side, interleaved, in one process.
+# Each script measures its variants side by side, interleaved, repeated, and writes
+# bench/results/<name>.json with its rows; report.py collects them into bench/results.json
+# and docs/benchmarks.md, and fails if a required row is missing or older than this run.
 bench: venv
-	$(PY) bench/gc_policy.py
-	$(PY) bench/stage_overhead.py
+	@mkdir -p build && touch build/.bench-started
+	$(PY) bench/parse_bench.py
+	$(PY) bench/geometry_bench.py
+	$(PY) bench/hygiene_overhead.py
+	$(PY) bench/gc_build.py
 	$(PY) bench/rebuild_leak.py
-	$(PY) bench/panel_refresh.py
+	$(PY) bench/batch_throughput.py
 	$(PY) bench/batch_memory.py
+	$(PY) bench/stage_overhead.py
+	$(PY) bench/gc_policy.py --repeats 6
+	$(PY) bench/panel_refresh.py
+	$(PY) bench/report.py --strict --since-file build/.bench-started
 
 clean:
 	rm -rf dist build leanroute.egg-info .pytest_cache .ruff_cache

@@ -26,6 +26,9 @@ import tempfile
 from pathlib import Path
 
 from _common import REPO_DIR, RESULTS_DIR, balanced_order, bench_parser, machine, mib, write_json
+from report import make_row, ratio
+
+from leanroute.memory.growth import DEFAULT_TOLERANCE
 
 SHARED = REPO_DIR.parent / "shared" / "data" / "osm"
 CITIES = (
@@ -72,6 +75,52 @@ def figures(report: dict) -> dict:
     }
 
 
+def make_batch_row(jobs_count: int, rounds: int, medians: dict) -> dict:
+    """The ``batch_memory`` row from the medians over the rounds."""
+    labels = {"hygiene": "hygiene (default)", "no hygiene": "no hygiene (--no-hygiene)"}
+    variants = {
+        labels[label]: {
+            "rss_growth_per_job_mib": m["rss_growth_per_job"] / 2**20,
+            "blender_growth_per_job_mib": m["blender_growth_per_job"] / 2**20,
+            "rss_first_job_mib": m["rss_first_job"] / 2**20,
+            "rss_total_growth_mib": m["rss_total_growth"] / 2**20,
+            "peak_rss_mib": m["peak_rss"] / 2**20,
+            "job_time_s": m["seconds_per_job"],
+        }
+        for label, m in medians.items()
+    }
+    on, off = medians["hygiene"], medians["no hygiene"]
+    flat = (
+        on["rss_growth_per_job"] <= DEFAULT_TOLERANCE["rss"]
+        and on["blender_growth_per_job"] <= DEFAULT_TOLERANCE["blender"]
+    )
+    return make_row(
+        "batch_memory",
+        f"Batch memory: {jobs_count} jobs in one process, hygiene vs no hygiene",
+        f"{jobs_count} route jobs (Lisbon, Berlin, Krems extracts; padding 100-300 m) run "
+        "by `python -m leanroute batch` in one process, with hygiene (the default) against "
+        "--no-hygiene; each batch a fresh command, the variants alternating. Growth per "
+        "job: least-squares slope of the settled RSS / Blender allocator after each job, "
+        "jobs 2 on (the first job is the warm-up); peak: the highest RSS over all jobs.",
+        variants,
+        [
+            ratio("peak RSS, no hygiene / hygiene", off["peak_rss"] / on["peak_rss"]),
+            ratio(
+                "RSS growth over the batch, no hygiene / hygiene",
+                off["rss_total_growth"] / on["rss_total_growth"],
+            ),
+            ratio(
+                "RSS growth per job, no hygiene minus hygiene (MiB, a difference)",
+                (off["rss_growth_per_job"] - on["rss_growth_per_job"]) / 2**20,
+            ),
+        ],
+        rounds=rounds,
+        target="hygiene flat: at most 1 MB RSS and 256 KB allocator per job after the first "
+        "(leak_check's tolerance)",
+        target_met=flat,
+    )
+
+
 def main() -> None:
     """Run the rounds, print the medians, write the JSON."""
     parser = bench_parser(__doc__.splitlines()[0], "5 jobs, 1 round: a smoke run")
@@ -110,6 +159,7 @@ def main() -> None:
             "memory_usage_reduction_mb": saved,
             "runs": runs,
             "machine": machine(),
+            "rows": [make_batch_row(jobs_count, rounds, medians)],
         },
     )
     for name, values in medians.items():

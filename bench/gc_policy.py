@@ -34,6 +34,7 @@ from _common import (
     summarize,
     write_json,
 )
+from report import make_row, ratio
 
 from leanroute.memory import CleanupPolicy, GCPolicy, Pipeline
 
@@ -332,6 +333,47 @@ def print_verdict(label: str, result: dict) -> None:
     )
 
 
+def make_synthetic_row(stats: dict, verdicts: dict, repeats: int, osm: Path, scale: int) -> dict:
+    """The ``gc_policy_synthetic`` row (``_x<K>`` with --scale K): a diagnostic, not gc_tuning."""
+    variants = {}
+    for label, figures in stats.items():
+        peak = figures["peak_rss"]
+        variants[label] = {
+            "seconds": figures["wall"]["median"],
+            "cpu_s": figures["cpu"]["median"],
+            "stage_boundaries_s": figures["boundaries"]["median"],
+            "peak_rss_mib": peak["median"] / 2**20 if peak else None,
+        }
+    ratios = []
+    # LeanRoute's default (freeze) first, the A/A control (the noise floor) last
+    order = sorted(verdicts, key=lambda label: (label != "freeze", label == CONTROL))
+    for label in order:
+        result = verdicts[label]
+        # paired ratio variant / default; shown inverted so that above 1 means faster
+        q1, q3 = result["paired_ratio_iqr"]
+        beyond = "beyond noise" if result["beats_default_beyond_noise"] else "not beyond noise"
+        ratios.append(
+            ratio(
+                f"time, default / {label} (IQR; {beyond}, sign test p={result['sign_test_p']:.3f})",
+                1.0 / result["paired_ratio_median"],
+                (1.0 / q3, 1.0 / q1),
+            )
+        )
+    suffix = "" if scale == 1 else f"_x{scale}"
+    return make_row(
+        f"gc_policy_synthetic{suffix}",
+        "GC policy on a synthetic look-alike of the import (diagnostic)",
+        f"Wall time of iterparse of {osm.name}"
+        + (f" x{scale}" if scale != 1 else "")
+        + " into plain dicts + a numpy-extruded building mesh, in a two-stage Pipeline with "
+        "the default CleanupPolicy, per GCPolicy; 'default (A/A)' is the baseline run again "
+        "(its ratio is the noise floor). The real build is row gc_tuning.",
+        variants,
+        ratios,
+        rounds=repeats,
+    )
+
+
 def main(argv: "list[str] | None" = None) -> int:
     """Run the benchmark, print a summary, write bench/results/gc_policy.json."""
     parser = bench_parser(__doc__.splitlines()[0], "fewer repeats (a smoke run)")
@@ -416,6 +458,7 @@ def main(argv: "list[str] | None" = None) -> int:
             "verdicts": verdicts,
             "cpu_verdicts": cpu_verdicts,
             "runs": runs,
+            "rows": [make_synthetic_row(stats, verdicts, repeats, args.osm, args.scale)],
         },
     )
     print(f"\nwrote {path}")

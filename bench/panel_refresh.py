@@ -21,6 +21,7 @@ import time
 import bpy
 from _common import bench_parser, machine, write_json
 from rebuild_leak import settings
+from report import make_row, ratio
 
 from leanroute.memory.largest_datablocks import largest_datablocks
 from leanroute.panels.live_memory import measure
@@ -70,6 +71,33 @@ def main() -> None:
         "busy_share_at_1s_interval": round(busy / 1000, 5),
         "figures_vs_scene_statistics": round(figures / summary["scene_statistics"]["median_ms"], 2),
     }
+    labels = {
+        "figures_with_uss": "panel figures, with USS",
+        "figures_without_uss": "panel figures, without USS (4 in 5 refreshes)",
+        "largest_datablocks": "largest data-blocks list (1 in 5 refreshes)",
+        "scene_statistics": "scene.statistics() (Blender's status bar, for scale)",
+    }
+    data["rows"] = [
+        make_row(
+            "panel_refresh",
+            "Memory panel refresh vs Blender's own scene.statistics()",
+            "Time of one refresh of each part of the Memory panel on the whole Krems build, "
+            "next to scene.statistics() on the same scene; the parts interleaved, each "
+            "called once per repeat.",
+            {
+                labels[name]: {"seconds": v["median_ms"] / 1000, "worst_s": v["max_ms"] / 1000}
+                for name, v in summary.items()
+            },
+            [
+                ratio(
+                    "panel figures (average refresh) / scene.statistics()",
+                    data["figures_vs_scene_statistics"],
+                ),
+                ratio("busy share while visible at a 1 s interval, percent", busy / 10),
+            ],
+            rounds=repeats,
+        )
+    ]
     write_json("panel_refresh", data)
     print(
         f"panel refresh: {busy:.2f} ms per second while visible ({busy / 10:.2f} % of one core); "

@@ -8,6 +8,15 @@ import bpy
 import pytest
 from helpers import paths
 
+from leanroute.testing import pytest_plugin
+
+
+def pytest_configure(config):
+    """Load LeanRoute's pytest plugin where its entry point is not installed (inside blender)."""
+    manager = config.pluginmanager
+    if not manager.has_plugin("leanroute") and not manager.is_registered(pytest_plugin):
+        manager.register(pytest_plugin, "leanroute")
+
 
 @pytest.fixture(scope="session")
 def blender_binary() -> str:

@@ -23,6 +23,7 @@ class Boom(Exception):  # noqa: N818
     pass
 
 
+@pytest.mark.bmesh_leak_free
 def test_new_bmesh_is_freed_on_success_and_on_exception():
     with new_bmesh() as bm:
         bm.verts.new((0, 0, 0))
@@ -114,6 +115,7 @@ def test_using_the_bmesh_after_its_scope_is_an_error_not_a_crash():
         scope.bm  # noqa: B018
 
 
+@pytest.mark.bmesh_leak_free
 def test_scopes_nest_and_each_frees_its_own():
     with new_bmesh() as outer:
         with bmesh_from_mesh(bpy.data.meshes["Cube"]) as inner:
@@ -126,6 +128,7 @@ def test_scopes_nest_and_each_frees_its_own():
     assert live_bmeshes() == 0
 
 
+@pytest.mark.bmesh_leak_free
 def test_from_object_reads_the_evaluated_mesh():
     cube = bpy.data.objects["Cube"]
     cube.modifiers.new("subdivide", "SUBSURF").levels = 1

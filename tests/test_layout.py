@@ -117,6 +117,9 @@ PROGRESS_CORE = [
     "timeline_chart",
 ]
 
+# testing/: the pytest plugin imports bpy only inside the checks that need it.
+TESTING_CORE = ["failure_text", "markers", "memory_guard", "pytest_plugin"]
+
 # batch/ without its Blender shell (job_runner, launcher).
 BATCH_CORE = [
     "admission",
@@ -147,6 +150,8 @@ BATCH_CORE = [
         *(f"leanroute.progress.{name}" for name in PROGRESS_CORE),
         *(f"leanroute.batch.{name}" for name in BATCH_CORE),
         "leanroute.cli.batch_command",
+        # pytest may load the plugin where Blender is not importable.
+        *(f"leanroute.testing.{name}" for name in TESTING_CORE),
         *(f"leanroute.memory.{name}" for name in MEMORY_CORE),
     ],
 )

@@ -39,6 +39,7 @@ def test_build_from_the_panel_settings_makes_the_scene_and_keeps_its_report(addo
     _clean(orphans)
 
 
+@pytest.mark.no_orphans
 def test_rebuild_replaces_the_build_and_leaves_no_orphans(addon_scene):
     orphans = orphan_counts()
     use_sample_city(addon_scene)
