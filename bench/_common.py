@@ -19,6 +19,8 @@ import bpy
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 REPO_DIR = BENCH_DIR.parent
+#: The real OSM extracts, beside the checkout (../shared/data/osm), never copied into it.
+OSM_DIR = REPO_DIR.parent / "shared" / "data" / "osm"
 
 
 def summarize(values: "list[float]") -> dict:

@@ -25,12 +25,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import REPO_DIR, RESULTS_DIR, balanced_order, bench_parser, machine, mib, write_json
+from _common import (
+    OSM_DIR,
+    RESULTS_DIR,
+    balanced_order,
+    bench_parser,
+    machine,
+    mib,
+    write_json,
+)
 from report import make_row, ratio
 
 from leanroute.memory.growth import DEFAULT_TOLERANCE
 
-SHARED = REPO_DIR.parent / "shared" / "data" / "osm"
 CITIES = (
     ("lisbon", "lisbon_avenidas_novas.osm", "38.7355,-9.1465;38.7327,-9.1432"),
     ("berlin", "berlin_mitte_kreuzberg.osm", "52.5120,13.3880;52.5066,13.3990"),
@@ -46,7 +53,7 @@ def write_jobs(path: Path, count: int) -> Path:
         writer.writerow(["id", "osm", "waypoints", "padding"])
         for k in range(count):
             name, osm, waypoints = CITIES[k % len(CITIES)]
-            writer.writerow([f"{name}-{k + 1:02d}", SHARED / osm, waypoints, 100 + 50 * (k % 5)])
+            writer.writerow([f"{name}-{k + 1:02d}", OSM_DIR / osm, waypoints, 100 + 50 * (k % 5)])
     return path
 
 

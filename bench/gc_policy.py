@@ -25,6 +25,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 from _common import (
+    OSM_DIR,
     balanced_order,
     bench_parser,
     load_average,
@@ -38,8 +39,7 @@ from report import make_row, ratio
 
 from leanroute.memory import CleanupPolicy, GCPolicy, Pipeline
 
-DATA_DIR = Path("/work/shared/data/osm")
-DEFAULT_OSM = DATA_DIR / "krems.osm"
+DEFAULT_OSM = OSM_DIR / "krems.osm"
 EARTH_RADIUS = 6_371_000.0
 DEFAULT_HEIGHT = 6.0  # metres, for buildings without height or building:levels (all of krems)
 LEVEL_HEIGHT = 3.0

@@ -38,6 +38,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 from _common import (
+    OSM_DIR,
     balanced_order,
     bench_parser,
     load_average,
@@ -59,8 +60,7 @@ from leanroute.route.projection import LocalProjection
 from leanroute.route.roof_triangulation import holed_roof_arrays
 from leanroute.route.settings import BuildSettings
 
-DATA_DIR = Path("/work/shared/data/osm")
-DEFAULT_OSM = DATA_DIR / "krems.osm"
+DEFAULT_OSM = OSM_DIR / "krems.osm"
 
 BULK = "bulk foreach_set (LeanRoute)"
 BMESH = "BMesh per element"

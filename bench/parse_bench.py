@@ -44,7 +44,8 @@ import xml.etree.ElementTree as ET
 from array import array
 from pathlib import Path
 
-DATA_DIR = Path("/work/shared/data/osm")
+# The real extracts beside the checkout (not _common.OSM_DIR: the child must not import bpy).
+DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
 DEFAULT_OSM = DATA_DIR / "krems.osm"
 DEFAULT_SCALE = 4  # the scaled size measured besides the file itself
 ID_STRIDE = 1 << 40  # id offset between copies of the file (OSM ids are below 2**34)

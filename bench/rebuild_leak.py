@@ -25,7 +25,7 @@ import statistics
 import time
 
 import bpy
-from _common import RESULTS_DIR, balanced_order, bench_parser, machine, mib, write_json
+from _common import OSM_DIR, balanced_order, bench_parser, machine, mib, write_json
 from report import make_row, ratio
 
 from leanroute.memory.cleanup_policy import CleanupPolicy
@@ -34,7 +34,7 @@ from leanroute.memory.leak_check import leak_check
 from leanroute.route.build import SceneBuild
 from leanroute.route.settings import BuildSettings
 
-KREMS = RESULTS_DIR.parents[2] / "shared" / "data" / "osm" / "krems.osm"
+KREMS = OSM_DIR / "krems.osm"
 WAYPOINTS = ((48.40768, 15.61074), (48.40685, 15.63098), (48.4059, 15.6565))
 HYGIENE, OFF = "hygiene (CleanupPolicy())", "off (CleanupPolicy.off())"
 VARIANTS = {HYGIENE: None, OFF: CleanupPolicy.off()}  # None: SceneBuild's default policy
