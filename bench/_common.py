@@ -73,10 +73,12 @@ def _git(*args: str) -> str:
 
 
 def git_revision() -> "dict[str, str | bool | None]":
-    """Return the checkout's commit and whether it has local changes (None outside git)."""
+    """The checkout's commit and whether its code has local changes (None outside git)."""
     try:
         head = _git("rev-parse", "HEAD")
-        dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+        # The benchmarks' own outputs do not make the code that was measured "changed".
+        outputs = (":!bench/results", ":!bench/results.json", ":!docs/benchmarks.md")
+        dirty = bool(_git("status", "--porcelain", "--untracked-files=no", "--", ".", *outputs))
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
     return {"commit": head, "dirty": dirty}
