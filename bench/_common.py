@@ -9,7 +9,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -66,22 +65,11 @@ def balanced_order(items: list, round_index: int) -> list:
     return [items[index] for index in rows[round_index % len(rows)]]
 
 
-def _git(*args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=REPO_DIR, capture_output=True, text=True, check=True, timeout=10
-    ).stdout.strip()
-
-
 def git_revision() -> "dict[str, str | bool | None]":
     """The checkout's commit and whether its code has local changes (None outside git)."""
-    try:
-        head = _git("rev-parse", "HEAD")
-        # The benchmarks' own outputs do not make the code that was measured "changed".
-        outputs = (":!bench/results", ":!bench/results.json", ":!docs/benchmarks.md")
-        dirty = bool(_git("status", "--porcelain", "--untracked-files=no", "--", ".", *outputs))
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
-    return {"commit": head, "dirty": dirty}
+    from report import git_revision as revision  # one definition, in the bpy-free module
+
+    return revision()
 
 
 def load_average() -> "list[float] | None":

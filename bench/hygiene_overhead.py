@@ -85,12 +85,12 @@ def measure(rounds: int, per_round: int) -> "tuple[dict[str, list[dict]], dict]"
 
 def main() -> None:
     """Measure, print the overhead, write the JSON with its row."""
-    parser = bench_parser(__doc__.splitlines()[0], "3 rounds of 1 build instead of 8 of 2")
+    parser = bench_parser(__doc__.splitlines()[0], "3 rounds of 1 build instead of 16 of 2")
     parser.add_argument(
         "--per-round", type=int, default=None, help="builds per variant per round (default 2)"
     )
     args = parser.parse_args()
-    rounds = args.repeats or (3 if args.quick else 8)
+    rounds = args.repeats or (3 if args.quick else 16)
     per_round = args.per_round or (1 if args.quick else 2)
     where = machine()
     started = time.perf_counter()

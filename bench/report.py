@@ -179,17 +179,21 @@ def newest_machine(results: "list[dict]") -> "dict | None":
 
 
 def git_revision() -> dict:
-    """The checkout's commit and whether it has local changes (None outside git)."""
+    """The checkout's commit and whether its code has local changes (None outside git)."""
 
     def git(*args: str) -> str:
         return subprocess.run(
             ["git", *args], cwd=REPO_DIR, capture_output=True, text=True, check=True, timeout=10
         ).stdout.strip()
 
+    # The benchmarks' own outputs do not make the code that was measured "changed".
+    outputs = (":!bench/results", ":!bench/results.json", ":!docs/benchmarks.md")
     try:
         return {
             "commit": git("rev-parse", "HEAD"),
-            "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "dirty": bool(
+                git("status", "--porcelain", "--untracked-files=no", "--", ".", *outputs)
+            ),
         }
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
