@@ -56,6 +56,28 @@ class LeakCheckReport:
         """True when nothing grew beyond its tolerance."""
         return self.verdict == "flat"
 
+    def add_reading(
+        self,
+        rss: "int | None",
+        blender: "int | None" = None,
+        live_bmeshes: int = 0,
+        datablocks: "dict[str, int] | None" = None,
+    ) -> None:
+        """Append one settled reading; without *datablocks* (no Blender) only RSS is kept.
+
+        Per-type data-block series stay aligned with the readings: a type first seen late
+        starts with zeros.
+        """
+        self.rss.append(rss or 0)
+        if datablocks is None:
+            return
+        self.blender.append(blender or 0)
+        self.live_bmeshes.append(live_bmeshes)
+        self.datablocks.append(sum(datablocks.values()))
+        for name in set(self.datablocks_by_type) | set(datablocks):
+            series = self.datablocks_by_type.setdefault(name, [0] * (len(self.rss) - 1))
+            series.append(datablocks.get(name, 0))
+
     def deltas(self, metric: str) -> list[int]:
         """Change of *metric* in each run (values[i+1] - values[i]); index 0 is the baseline."""
         values = getattr(self, metric)

@@ -61,13 +61,7 @@ def _settle_and_record(report: LeakCheckReport, trace_python: bool):
     gc.collect()
     return_memory_to_os()
     snapshot = take_snapshot(uss=False)
-    report.rss.append(snapshot.rss or 0)
-    report.blender.append(snapshot.blender or 0)
-    report.live_bmeshes.append(snapshot.live_bmeshes)
-    report.datablocks.append(sum(snapshot.datablocks.values()))
-    for name in set(report.datablocks_by_type) | set(snapshot.datablocks):
-        series = report.datablocks_by_type.setdefault(name, [0] * (len(report.rss) - 1))
-        series.append(snapshot.datablocks.get(name, 0))
+    report.add_reading(snapshot.rss, snapshot.blender, snapshot.live_bmeshes, snapshot.datablocks)
     if trace_python and tracemalloc.is_tracing():
         return tracemalloc.take_snapshot()
     return None

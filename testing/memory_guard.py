@@ -247,19 +247,15 @@ class GrowthRun:
     def record(self):
         """Settle and read every figure; returns a tracemalloc snapshot when tracing."""
         settle()
-        report = self.report
-        report.rss.append(rss_bytes() or 0)
         if self.blender:
             from ..memory.blender_stats import datablock_counts
             from ..memory.bmesh_ledger import live_bmeshes
 
-            report.blender.append(blender_bytes() or 0)
-            report.live_bmeshes.append(live_bmeshes())
-            counts = datablock_counts()
-            report.datablocks.append(sum(counts.values()))
-            for name in set(report.datablocks_by_type) | set(counts):
-                series = report.datablocks_by_type.setdefault(name, [0] * (len(report.rss) - 1))
-                series.append(counts.get(name, 0))
+            self.report.add_reading(
+                rss_bytes(), blender_bytes(), live_bmeshes(), datablock_counts()
+            )
+        else:
+            self.report.add_reading(rss_bytes())
         if self.options.trace_python and tracemalloc.is_tracing():
             return tracemalloc.take_snapshot()
         return None
