@@ -7,19 +7,17 @@ freed heap returned to the OS. Without hygiene (``--no-hygiene``, the baseline),
 build's objects are deleted, the way a plain script would, and nothing is collected.
 """
 
-import gc
 import os
 import time
 from pathlib import Path
 
 import bpy
 
-from ..memory import cache_registry, process_memory
+from ..memory import process_memory
 from ..memory.blender_stats import blender_allocated_bytes
 from ..memory.budget import MemoryBudget
 from ..memory.cleanup_policy import CleanupPolicy
-from ..memory.datablock_owner import remove_tagged_orphans
-from ..memory.heap_trim import return_memory_to_os
+from ..memory.idle_clean import clean_now
 from ..route.build import SceneBuild
 from ..route.build_collection import remove_build, remove_build_objects
 from ..route.errors import describe
@@ -106,8 +104,8 @@ class JobRunner:
                 remove_build_objects(collection)
         if not self.hygiene:
             return 0
-        gc.collect()
-        swept = sum(remove_tagged_orphans().values())
-        cache_registry.clear_scope("stage")
-        return_memory_to_os()
-        return swept
+        # The same clean as the idle timer's: gc, LeanRoute's orphans, stage caches, trim.
+        result = clean_now("batch", "between jobs")
+        if result.error:
+            raise RuntimeError(f"the cleanup between jobs failed: {result.error}")
+        return sum(result.orphans_removed.values())

@@ -110,12 +110,22 @@ def decision_now(context=None, now: "float | None" = None) -> CleanDecision:
 
 
 def run_once(trigger: str = "manual", reason: str = "") -> CleanResult:
-    """Clean up now (main thread): gc, build orphans, stage caches, heap trim.
+    """Clean up now (main thread) with :func:`clean_now`, and keep the result.
 
-    Returns what it did, which ``last_result()`` then shows. A failing step is recorded
-    in the result's ``error`` and the remaining steps still run.
+    ``last_result()`` then shows it, and the idle timer counts its interval from now.
     """
     global _last_result, _last_clean  # noqa: PLW0603 - the module keeps the last clean
+    _last_result = clean_now(trigger, reason)
+    _last_clean = time.monotonic()
+    return _last_result
+
+
+def clean_now(trigger: str = "manual", reason: str = "") -> CleanResult:
+    """Clean up now (main thread): gc, build orphans, stage caches, heap trim.
+
+    Returns what it did. A failing step is recorded in the result's ``error`` and the
+    remaining steps still run. Used by the idle timer and between batch jobs.
+    """
     started = time.perf_counter()
     before = rss_bytes()
     errors = []
@@ -134,8 +144,7 @@ def run_once(trigger: str = "manual", reason: str = "") -> CleanResult:
         errors.append(f"caches: {error}")
     trim = return_memory_to_os()
     trim_note = trim.note if trim.supported else f"not supported ({trim.note})"
-    _last_clean = time.monotonic()
-    _last_result = CleanResult(
+    return CleanResult(
         finished_at=time.time(),
         trigger=trigger,
         seconds=time.perf_counter() - started,
@@ -149,7 +158,6 @@ def run_once(trigger: str = "manual", reason: str = "") -> CleanResult:
         reason=reason,
         error="; ".join(errors),
     )
-    return _last_result
 
 
 def _tick() -> float:
