@@ -21,6 +21,7 @@ from itertools import chain
 import numpy as np
 
 from ..memory.bounded_cache import BoundedCache, memoize
+from .count_fields import count_fields
 from .errors import SettingsError
 from .mesh_arrays import MeshArrays
 from .multipolygon import MultipolygonSet, building_multipolygons
@@ -194,24 +195,7 @@ class BuildingSet:
     @property
     def counts(self) -> dict[str, int]:
         """The counts as a dict, for reports."""
-        return {
-            name: getattr(self, name)
-            for name in (
-                "ways",
-                "relations",
-                "built",
-                "built_from_relations",
-                "with_holes",
-                "skipped_missing_nodes",
-                "skipped_degenerate",
-                "skipped_unclosed",
-                "outside_box",
-                "relations_skipped",
-                "holes_dropped",
-                "merged_into_relations",
-                "parts_ignored",
-            )
-        }
+        return count_fields(self)
 
 
 _OK, _MISSING, _DEGENERATE, _OUTSIDE = 0, 1, 2, 3

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .count_fields import count_fields
 from .osm_model import OsmData, Relation
 
 _OUTER_ROLES = ("outer", "")  # an empty role is an old way of saying outer
@@ -65,16 +66,7 @@ class MultipolygonSet:
     @property
     def counts(self) -> dict[str, int]:
         """The counts as a dict, for reports."""
-        return {
-            "relations": self.relations,
-            "old_style": self.old_style,
-            "built": self.built,
-            "skipped_no_outer": self.skipped_no_outer,
-            "with_missing_members": self.with_missing_members,
-            "unclosed_rings": self.unclosed_rings,
-            "unassigned_inner": self.unassigned_inner,
-            "rings_missing_nodes": self.rings_missing_nodes,
-        }
+        return count_fields(self)
 
 
 def assemble_rings(

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .count_fields import count_fields
 from .mesh_arrays import MeshArrays
 from .osm_model import OsmData
 
@@ -110,17 +111,8 @@ class RoadSet:
     @property
     def counts(self) -> dict[str, int]:
         """The counts as a dict, for reports."""
-        return {
-            "highway_ways": self.highway_ways,
-            "lines": len(self.roads),
-            "built": self.built,
-            "split_at_gaps": self.split_at_gaps,
-            "skipped_missing_nodes": self.skipped_missing_nodes,
-            "skipped_degenerate": self.skipped_degenerate,
-            "skipped_area": self.skipped_area,
-            "skipped_class": self.skipped_class,
-            "outside_box": self.outside_box,
-        }
+        # "lines" (pieces of ways) is not a counter of its own: len(roads).
+        return {"highway_ways": self.highway_ways, "lines": len(self.roads), **count_fields(self)}
 
 
 def parse_metres(text: "str | None") -> "float | None":

@@ -88,6 +88,7 @@ ROUTE_CORE = [
     "atomic_files",
     "building_geometry",
     "clip_box",
+    "count_fields",
     "errors",
     "gpx_track",
     "mesh_arrays",
