@@ -73,7 +73,6 @@ class BatchOutcome:
     total: int
     done: int
     failed: int
-    skipped: int
     stopped: str = ""  # why the run stopped before the end ("" when it got through)
     restart: bool = False  # in-process: continue in a fresh process
     report: "Path | None" = None
@@ -362,9 +361,7 @@ class Coordinator:
         records = [record for record in self.checkpoint.records() if record.get("id") in self.by_id]
         done = sum(record["status"] == "done" for record in records)
         failed = sum(record["status"] == "failed" for record in records)
-        outcome = BatchOutcome(
-            len(self.jobs), done, failed, plan.finished, stopped=stopped, restart=restart
-        )
+        outcome = BatchOutcome(len(self.jobs), done, failed, stopped=stopped, restart=restart)
         if restart:
             return outcome
         outcome.report, outcome.chart, memory_lines = write_batch_report(
@@ -375,7 +372,7 @@ class Coordinator:
             counts += f" ({plan.finished} finished in an earlier run)"
         outcome.lines = [
             f"batch: {len(self.jobs)} jobs{self._shard_text()}: {counts}",
-            *(f"batch: stopped: {stopped}" for _ in [0] if stopped),
+            *([f"batch: stopped: {stopped}"] if stopped else []),
             *memory_lines,
             f"report: {outcome.report}",
             f"chart: {outcome.chart}",

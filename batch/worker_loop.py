@@ -22,18 +22,14 @@ def run_jobs(
     breaker: "CircuitBreaker | None" = None,
     fail_fast: bool = False,
     attempts: "dict[str, int] | None" = None,
-    stop: "Callable[[], bool] | None" = None,
 ) -> str:
     """Run *jobs* with *runner* (a :class:`.job_runner.JobRunner`) until done or stopped.
 
     ``sink(event, **fields)`` receives every event. The loop stops early after a failed
-    job with *fail_fast*, when *breaker* opens (memory stays above its limit), or when
-    *stop()* says so.
+    job with *fail_fast*, or when *breaker* opens (memory stays above its limit).
     """
     breaker = breaker or CircuitBreaker()
     for job in jobs:
-        if stop is not None and stop():
-            break
         attempt = (attempts or {}).get(job.id, 1)
         started_at = time.time()
         sink("job_started", id=job.id, attempt=attempt, started_at=started_at)

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from ..batch.coordinator import BatchOptions, Coordinator
-from ..batch.jobs_file import read_jobs
+from ..batch.jobs_file import SETTING_COLUMNS, read_jobs
 from ..batch.sharding import Shard
 from ..memory.budget import MemoryBudget
 from ..memory.process_memory import available_bytes, rss_bytes
@@ -18,18 +18,8 @@ EXIT_INTERRUPTED = 130
 #: Share of the memory available at the start that ``--hard-budget auto`` allows.
 AUTO_HARD_FRACTION = 0.8
 
-#: Command-line setting -> jobs-file column (the same names, as a job's own column).
-OVERRIDES = {
-    "padding": "padding",
-    "speed": "speed",
-    "fps": "fps",
-    "frame_start": "frame_start",
-    "frame_end": "frame_end",
-    "layers": "layers",
-    "height": "height",
-    "car_blend": "car_blend",
-    "car_object": "car_object",
-}
+#: Every per-job setting but ``snap`` (``--no-snap``) has an option of the column's name.
+OVERRIDES = tuple(column for column in SETTING_COLUMNS if column != "snap")
 
 
 def run_batch(args) -> int:
@@ -136,9 +126,7 @@ def _size(option: str, text) -> int:
 def job_overrides(args) -> dict:
     """Settings given on the command line, as jobs-file columns."""
     overrides = {
-        column: getattr(args, name)
-        for name, column in OVERRIDES.items()
-        if getattr(args, name) is not None
+        column: getattr(args, column) for column in OVERRIDES if getattr(args, column) is not None
     }
     if args.no_snap:
         overrides["snap"] = False
@@ -164,12 +152,11 @@ def worker_arguments(args, restart_above: "int | None") -> list[str]:
     for flag, on in (("--no-hygiene", args.no_hygiene), ("--fail-fast", args.fail_fast)):
         if on:
             arguments.append(flag)
-    for name in OVERRIDES:
-        value = getattr(args, name)
-        if value is not None:
-            arguments += [f"--{name.replace('_', '-')}", str(value)]
-    if args.no_snap:
-        arguments.append("--no-snap")
+    for column, value in job_overrides(args).items():
+        if column == "snap":  # only ever set to False, by --no-snap
+            arguments.append("--no-snap")
+        else:
+            arguments += [f"--{column.replace('_', '-')}", str(value)]
     return arguments
 
 
