@@ -34,9 +34,27 @@ def build_parser(prog: str = "leanroute") -> argparse.ArgumentParser:
         default=Path("leanroute-demo"),
         help="folder for sample.osm, demo.blend and demo-report.json (default: %(default)s)",
     )
+    demo.add_argument(
+        "--buildings",
+        type=_at_least_one,
+        metavar="N",
+        help="a city of exactly N buildings, its street grid sized to fit "
+        "(default: the 1.2 km sample city)",
+    )
     _common_options(demo, out_required=False)
     add_batch_parser(commands)
     return parser
+
+
+def _at_least_one(text: str) -> int:
+    """An int >= 1 from the command line, or a usage error."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text!r}")
+    return value
 
 
 def _common_options(parser: argparse.ArgumentParser, *, out_required: bool) -> None:

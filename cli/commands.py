@@ -89,7 +89,7 @@ def run_demo(args) -> int:
 
     out_dir: Path = args.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    city = write_sample_city(out_dir / "sample.osm")
+    city = write_sample_city(out_dir / "sample.osm", buildings=args.buildings)
     settings = settings_from(
         args,
         osm=city.path,

@@ -9,7 +9,7 @@ latitude, so projection code is exercised. Metres become degrees on a sphere of 
 from :class:`random.Random` seeded by *seed*: the same seed gives the same bytes on every
 platform.
 
-Layout, 1.2 km x 1.2 km (x east, y north, metres from the centre):
+The default layout, 1.2 km x 1.2 km (x east, y north, metres from the centre):
 
 - 9 + 9 streets 150 m apart, each one named way: the middle ones are ``primary`` (Central
   Avenue, Grand Avenue), those at ±300 m ``secondary``, the edges ``tertiary``, and the four in
@@ -22,11 +22,23 @@ Layout, 1.2 km x 1.2 km (x east, y north, metres from the centre):
 - two courtyard blocks, each a ``type=multipolygon`` building relation with an untagged outer
   ring and an untagged inner ring (the courtyard);
 - a park block (``leisure=park``).
+
+A sized city (``buildings=N``) has exactly N buildings on a square grid of k x k blocks, k as
+small as holds them (about 15 buildings a block). The 8 x 8 blocks above are a tile that
+repeats: street line i takes the class of line ``i % 8`` (the outermost lines are always
+two-way ``tertiary``, so the one-ways can always reach each other), and every tile has its own
+park, courtyards, alleys, pedestrian street and footway. Blocks fill square shell by square
+shell from the south-west corner (:func:`_shell_order`), which keeps the built area compact and
+lets k follow from where the N-th building lands; the blocks of the last shell past it stay
+empty, but the streets and lanes cover the whole grid.
 """
 
+import itertools
+import operator
 import os
 import random
 import tempfile
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -46,16 +58,17 @@ NOTE = (
 )
 
 _SPACING = 150.0  # metres between parallel streets
-_LINES = 9  # streets each way: at -600, -450, ..., 600
-_HALF = _SPACING * (_LINES - 1) / 2
+_TILE = 8  # blocks per side of the default city, and of the tile a sized city repeats
 _BOUNDS_MARGIN = 20.0  # <bounds> reach this far past the edge streets
 _INSET = 12.0  # street centreline to building front
 _ROW_DEPTH = 20.0  # deepest building in a row; rows at block corners do not overlap
 _GAP = 2.0  # between neighbouring buildings
 _LANE_CLEARANCE = 6.0  # half the gap left in a row where a lane crosses it
+_CHUNK = 4096  # output lines joined per write: few write calls, little text held at once
 
-# (name, highway, extra tags) of the streets along x = -600 ... 600 (running north-south) and
-# along y = -600 ... 600 (running west-east).
+# Names of the streets along x = -600 ... 600 (running north-south) and along y = -600 ... 600
+# (running west-east) in the default city; a sized city's later lines number them (line 9 is
+# "Ash Street 2", line 16 "Eastgate Road 2", line 17 "Ash Street 3").
 _NS_STREETS = (
     "Westgate Road",
     "Ash Street",
@@ -78,8 +91,10 @@ _EW_STREETS = (
     "Chapel Street",
     "Northgate Road",
 )
+# (highway, extra tags) by line index % 8.
+_TERTIARY = ("tertiary", {"maxspeed": "50"})
 _CLASS_BY_LINE = (
-    ("tertiary", {"maxspeed": "50"}),
+    _TERTIARY,
     ("residential", {"maxspeed": "30"}),
     ("secondary", {"maxspeed": "50", "lanes": "2"}),
     ("residential", {"maxspeed": "30"}),
@@ -87,13 +102,12 @@ _CLASS_BY_LINE = (
     ("residential", {"maxspeed": "30"}),
     ("secondary", {"maxspeed": "50", "lanes": "2"}),
     ("residential", {"maxspeed": "30"}),
-    ("tertiary", {"maxspeed": "50"}),
 )
-# One-way residential streets, by line: (oneway tag, drawn towards increasing x/y?). Travel
-# alternates: increasing, decreasing, increasing, decreasing.
+# One-way residential streets, by line index % 8: (oneway tag, drawn towards increasing x/y?).
+# Travel alternates: increasing, decreasing, increasing, decreasing.
 _ONEWAY_BY_LINE = {1: ("yes", True), 3: ("-1", True), 5: ("yes", True), 7: ("yes", False)}
 
-# Blocks by (column, row), 0..7 from the south-west.
+# Blocks by (column, row) within a tile, 0..7 from the south-west.
 _PARK = (4, 4)
 _COURTYARDS = {(2, 2): {"building:levels": "5"}, (5, 6): {"height": "21.5"}}
 _ALLEYS = {(1, 1): "Cooper Mews", (6, 2): "Tanner Mews", (3, 6): "Weaver Mews"}  # north-south
@@ -107,7 +121,8 @@ class SampleCity:
 
     path: str
     bounds: Bounds
-    #: A drivable demo route, (lat, lon) per waypoint, about 1.35 km along the streets.
+    #: A drivable demo route, (lat, lon) per waypoint: about 1.35 km along the streets in the
+    #: default city; corner to centre to corner in a sized one.
     waypoints: tuple[tuple[float, float], ...]
     nodes: int
     #: Ways with ``building=*`` (the multipolygons' untagged rings are not counted).
@@ -120,46 +135,115 @@ class SampleCity:
     oneway_ways: int
     ways: int
     relations: int
+    #: Blocks per side of the street grid (150 m each): 8 for the default city.
+    blocks: int = 8
+
+    @property
+    def buildings(self) -> int:
+        """Every building: tagged ways plus multipolygon relations (a sized city's N)."""
+        return self.building_ways + self.multipolygon_buildings
 
 
-def write_sample_city(path, *, seed: int = 0) -> SampleCity:
+#: Blocks per street way in a sized city (the default city has one way per street).
+_STREET_WAY_BLOCKS = 2
+
+
+def write_sample_city(
+    path, *, seed: int = 0, buildings: "int | None" = None, blocks: "int | None" = None
+) -> SampleCity:
     """Write the sample city as OSM XML to *path* (replaced atomically) and describe it.
 
-    The streets, park, lanes and courtyards are always the same; *seed* varies the building
-    footprints and their tags. The same seed always gives the same bytes.
+    Without *buildings* it is the default 8 x 8-block city: its streets, park, lanes and
+    courtyards are always the same, and *seed* varies the building footprints and their tags.
+    With ``buildings=N`` (an int >= 1) the city has exactly N buildings on a grid just large
+    enough for them, its street network in proportion (see the module's docstring), and its
+    waypoints run from the south-west corner crossing via the centre to the north-east one, so
+    a route's box spans every building. The same *seed* and *buildings* always give the same
+    bytes. The file is written as it is generated, never held whole in memory.
+
+    *blocks* sets the area instead: a grid of *blocks* x *blocks* blocks (150 m each), with
+    the *buildings* in its south-west part and streets everywhere; it must hold them.
+
+    Raises ValueError when *buildings* is not an int >= 1, or *blocks* is given without
+    *buildings* or is too small for them.
     """
-    city = _City(random.Random(seed))
-    city.build()
-    text = city.xml()
+    limit, blocks_per_side = _check_buildings(buildings), blocks
+    if blocks_per_side is not None and limit is None:
+        raise ValueError("blocks needs buildings: the default city is always 8 x 8 blocks")
+    blocks = _Blocks(random.Random(seed), limit)
+    if limit is None:
+        # Column by column from the south-west, as the default city always has been.
+        blocks.fill(itertools.product(range(_TILE), repeat=2))
+        grid = _TILE
+        waypoints = _WAYPOINTS_XY
+    else:
+        blocks.fill(_shell_order())
+        grid = blocks.extent
+        if blocks_per_side is not None:
+            if _check_buildings(blocks_per_side, "blocks") < grid:
+                raise ValueError(
+                    f"blocks={blocks_per_side!r} is too small for {limit:,} buildings: "
+                    f"they need at least {grid} x {grid} blocks"
+                )
+            grid = blocks_per_side
+        waypoints = _corner_route(grid)
+    city = _City(grid, blocks, None if limit is None else _STREET_WAY_BLOCKS)
     path = Path(path)
     # Written beside the target and renamed, so a reader never sees half a file.
     handle, temporary = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(text.encode("utf-8"))
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            city.write(stream)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    ways = city.ways
+    streets = city.ways
+    block_ways = len(blocks.tags)
     return SampleCity(
         path=str(path),
         bounds=city.bounds,
-        waypoints=tuple(_lat_lon(x, y) for x, y in _WAYPOINTS_XY),
-        nodes=len(city.nodes),
-        building_ways=sum("building" in tags for _, tags in ways),
-        multipolygon_buildings=len(city.relations),
-        highway_ways=sum("highway" in tags for _, tags in ways),
-        oneway_ways=sum("oneway" in tags for _, tags in ways),
-        ways=len(ways),
-        relations=len(city.relations),
+        waypoints=tuple(_lat_lon(x, y) for x, y in waypoints),
+        nodes=len(city.nodes) + 4 * block_ways,
+        building_ways=blocks.building_ways,
+        multipolygon_buildings=len(blocks.relations),
+        highway_ways=sum("highway" in tags for _, tags in streets),
+        oneway_ways=sum("oneway" in tags for _, tags in streets),
+        ways=len(streets) + block_ways,
+        relations=len(blocks.relations),
+        blocks=grid,
     )
+
+
+def _check_buildings(buildings, name: str = "buildings") -> "int | None":
+    """*buildings* as an int >= 1, or None; ValueError naming the argument otherwise."""
+    if buildings is None:
+        return None
+    try:
+        # operator.index takes ints of any kind (numpy's too) but not floats or strings.
+        count = None if isinstance(buildings, bool) else operator.index(buildings)
+    except TypeError:
+        count = None
+    if count is None or count < 1:
+        raise ValueError(f"{name} must be an integer >= 1 (or None), not {buildings!r}")
+    return count
 
 
 # The demo route: on Station Road (west, where Cooper Mews joins), the Central Avenue / Grand
 # Avenue crossing, mid-block on University Road (east): 675 m + 675 m along two-way secondary
 # and primary streets, so it is drivable whatever the one-ways.
 _WAYPOINTS_XY = ((-375.0, -300.0), (0.0, 0.0), (375.0, 300.0))
+
+
+def _corner_route(grid: int) -> tuple[tuple[float, float], ...]:
+    """A sized city's waypoints: south-west corner, a centre crossing, north-east corner.
+
+    The corners make the route's box the whole grid. The middle stop is the centre crossing, or
+    for an odd *grid* the nearest one to its south-east, which also keeps it off both corners
+    when the grid is one block.
+    """
+    low, high = _line(0, grid), _line(grid, grid)
+    return ((low, low), (_line((grid + 1) // 2, grid), _line(grid // 2, grid)), (high, high))
 
 
 def _lat_lon(x: float, y: float) -> tuple[float, float]:
@@ -170,105 +254,112 @@ def _lat_lon(x: float, y: float) -> tuple[float, float]:
     )
 
 
-def _line(index: int) -> float:
-    return -_HALF + index * _SPACING
+def lat_lon_at(x: float, y: float) -> tuple[float, float]:
+    """(lat, lon) of the point *x* m east and *y* m north of every sample city's centre.
+
+    Cities of any size are centred on the same point, so waypoints made with this drive
+    the same streets through all of them (within a block: grids of odd and even sizes put
+    their streets 75 m apart at the centre).
+    """
+    return _lat_lon(x, y)
 
 
-class _City:
-    """Nodes, ways and relations in metres, ids in creation order."""
+def _line(index: int, grid: int) -> float:
+    """Where street line *index* of a *grid* x *grid*-block city lies, centred on 0."""
+    return -_SPACING * grid / 2 + index * _SPACING
 
-    def __init__(self, rng: random.Random):
+
+def _shell_order():
+    """Blocks (column, row), forever: square shell by square shell from the south-west.
+
+    Shell s is column s from row 0 up to s, then row s from column s - 1 back to 0. The order
+    does not depend on the grid's size, so blocks fill until the N-th building and the grid
+    is then the smallest square holding the blocks used.
+    """
+    for shell in itertools.count():
+        for row in range(shell + 1):
+            yield shell, row
+        for column in range(shell - 1, -1, -1):
+            yield column, shell
+
+
+def _shell_index(column: int, row: int) -> int:
+    """Position of block (*column*, *row*) in :func:`_shell_order`."""
+    shell = max(column, row)
+    return shell * shell + (row if column == shell else 2 * shell - column)
+
+
+def _tile_name(name: str, tile: tuple[int, int]) -> str:
+    """*name* in the first tile; numbered in the others (in shell order), so names stay unique."""
+    number = _shell_index(*tile) + 1
+    return name if number == 1 else f"{name} {number}"
+
+
+def _street_name(names: tuple[str, ...], index: int) -> str:
+    """Line *index*'s name: the default city's nine, then numbered rounds of the last eight."""
+    if index < len(names):
+        return names[index]
+    return f"{names[(index - 1) % _TILE + 1]} {(index - 1) // _TILE + 1}"
+
+
+class _Blocks:
+    """What stands in the blocks: buildings, parks and courtyard rings, in metres.
+
+    Every way here is a rectangle ring of four nodes of its own (plus the first again), so a
+    way is stored as its rectangle and an index to its rendered tag lines: a few dozen bytes a
+    building, in flat arrays, not a list of node tuples and dicts.
+    """
+
+    def __init__(self, rng: random.Random, limit: "int | None"):
         self.rng = rng
-        self.nodes: list[tuple[float, float]] = []  # id = index + 1
-        self.shared: dict[tuple[float, float], int] = {}  # street nodes, shared at junctions
-        self.ways: list[tuple[list[int], dict[str, str]]] = []  # id = index + 1
-        self.relations: list[tuple[list[tuple[int, str]], dict[str, str]]] = []
-        low, high = -_HALF - _BOUNDS_MARGIN, _HALF + _BOUNDS_MARGIN
-        south_west, north_east = _lat_lon(low, low), _lat_lon(high, high)
-        self.bounds = Bounds(*south_west, *north_east)
+        self.limit = limit  # stop at this many buildings; None fills every block given
+        self.count = 0  # buildings so far, multipolygons included
+        self.building_ways = 0
+        self.extent = 0  # blocks per side of the smallest square holding the blocks used
+        self.rects = array("d")  # x0, y0, x1, y1 per way; the ring runs anticlockwise
+        self.tags = array("I")  # per way, an index into tag_texts
+        self.clockwise: set[int] = set()  # ways whose ring runs the other way round
+        self.relations: list[tuple[int, int, int]] = []  # (outer way, inner way, tag text)
+        self.tag_texts: list[str] = []
+        self._tag_index: dict[tuple, int] = {}
 
-    # ---- building blocks ----
+    def fill(self, order) -> None:
+        """Blocks from *order* until it ends or the building limit is reached."""
+        for column, row in order:
+            if self.count == self.limit:
+                break
+            self.extent = max(self.extent, column + 1, row + 1)
+            self.block(column, row)
 
-    def node(self, x: float, y: float) -> int:
-        self.nodes.append((x, y))
-        return len(self.nodes)
-
-    def street_node(self, x: float, y: float) -> int:
-        key = (x, y)
-        if key not in self.shared:
-            self.shared[key] = self.node(x, y)
-        return self.shared[key]
-
-    def way(self, refs: list[int], tags: dict[str, str]) -> int:
-        self.ways.append((refs, tags))
-        return len(self.ways)
-
-    def ring(self, x0: float, y0: float, x1: float, y1: float, *, clockwise=False) -> list[int]:
-        corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    def way(self, x0, y0, x1, y1, tags: dict[str, str], *, clockwise: bool = False) -> int:
+        """Add a rectangle ring tagged *tags*; returns its index among the blocks' ways."""
+        # Tag sets repeat a lot (a few thousand kinds in 100,000 buildings): render each once.
+        key = tuple(tags.items())
+        text = self._tag_index.get(key)
+        if text is None:
+            text = self._tag_index[key] = len(self.tag_texts)
+            self.tag_texts.append("".join(_tag_lines(tags)))
+        self.rects.extend((x0, y0, x1, y1))
+        self.tags.append(text)
+        index = len(self.tags) - 1
         if clockwise:
-            corners.reverse()
-        refs = [self.node(x, y) for x, y in corners]
-        return [*refs, refs[0]]
-
-    # ---- the city ----
-
-    def build(self) -> None:
-        lanes = self.lanes()
-        self.streets(lanes)
-        for column in range(_LINES - 1):
-            for row in range(_LINES - 1):
-                self.block(column, row)
-
-    def lanes(self) -> list[tuple[list[tuple[float, float]], dict[str, str]]]:
-        """Alleys and the pedestrian street, as end points; their junctions join the streets."""
-        lanes = []
-        for (column, row), name in _ALLEYS.items():
-            x = _line(column) + _SPACING / 2
-            ends = [(x, _line(row)), (x, _line(row + 1))]
-            lanes.append((ends, {"highway": "service", "service": "alley", "name": name}))
-        (column, row), name = _PEDESTRIAN
-        y = _line(row) + _SPACING / 2
-        ends = [(_line(column), y), (_line(column + 1), y)]
-        lanes.append((ends, {"highway": "pedestrian", "name": name}))
-        return lanes
-
-    def streets(self, lanes) -> None:
-        junctions = [point for ends, _ in lanes for point in ends]
-        for index in range(_LINES):
-            fixed = _line(index)
-            highway, extra = _CLASS_BY_LINE[index]
-            for name, vertical in ((_NS_STREETS[index], True), (_EW_STREETS[index], False)):
-                # Every crossing, and every lane end on this street, is a node of it.
-                axis = 0 if vertical else 1  # the coordinate that is fixed along this street
-                along = {_line(i) for i in range(_LINES)}
-                along |= {p[1 - axis] for p in junctions if p[axis] == fixed}
-                tags = {"highway": highway, "name": name, **extra}
-                increasing = True
-                if index in _ONEWAY_BY_LINE:
-                    tags["oneway"], increasing = _ONEWAY_BY_LINE[index]
-                order = sorted(along, reverse=not increasing)
-                points = [(fixed, v) if vertical else (v, fixed) for v in order]
-                self.way([self.street_node(x, y) for x, y in points], tags)
-        for ends, tags in lanes:
-            self.way([self.street_node(x, y) for x, y in ends], tags)
-        # The park's footway: corner to corner across the block, a shortcut for walkers only.
-        column, row = _PARK
-        corners = [(_line(column), _line(row)), (_line(column + 1), _line(row + 1))]
-        refs = [self.street_node(x, y) for x, y in corners]
-        self.way(refs, {"highway": "footway", "name": "Park Path"})
+            self.clockwise.add(index)
+        return index
 
     def block(self, column: int, row: int) -> None:
-        x0, y0 = _line(column) + _INSET, _line(row) + _INSET
-        x1, y1 = _line(column + 1) - _INSET, _line(row + 1) - _INSET
-        if (column, row) == _PARK:
-            self.way(self.ring(x0, y0, x1, y1), {"leisure": "park", "name": "Orchard Park"})
+        role, tile = (column % _TILE, row % _TILE), (column // _TILE, row // _TILE)
+        grid = _TILE  # blocks stay in the default city's coordinates; _City moves them
+        x0, y0 = _line(column, grid) + _INSET, _line(row, grid) + _INSET
+        x1, y1 = _line(column + 1, grid) - _INSET, _line(row + 1, grid) - _INSET
+        if role == _PARK:
+            self.way(x0, y0, x1, y1, {"leisure": "park", "name": _tile_name("Orchard Park", tile)})
             return
-        if (column, row) in _COURTYARDS:
-            self.courtyard(x0, y0, x1, y1, _COURTYARDS[column, row])
+        if role in _COURTYARDS:
+            self.courtyard(x0, y0, x1, y1, _COURTYARDS[role])
             return
         # Rows along the south and north sides span the block; west and east rows fit between.
-        ns_lane = (column, row) in _ALLEYS
-        ew_lane = (column, row) == _PEDESTRIAN[0]
+        ns_lane = role in _ALLEYS
+        ew_lane = role == _PEDESTRIAN[0]
         inner_y0, inner_y1 = y0 + _ROW_DEPTH + _GAP, y1 - _ROW_DEPTH - _GAP
         for a, b in _spans(x0, x1, split=ns_lane):
             self.row(a, b, y0, horizontal=True, outwards=-1)
@@ -279,19 +370,21 @@ class _City:
 
     def row(self, a: float, b: float, front: float, *, horizontal: bool, outwards: int) -> None:
         """Buildings side by side from *a* to *b*, their fronts on *front*, facing *outwards*."""
+        rng = self.rng
         position = a
-        while b - position >= 10.0:
-            width = 16.0 + round(18.0 * self.rng.random())
+        while b - position >= 10.0 and self.count != self.limit:
+            width = 16.0 + round(18.0 * rng.random())
             if b - position - width < 12.0:  # no sliver at the end: the last one takes the rest
                 width = b - position
-            depth = 12.0 + round(8.0 * self.rng.random())
+            depth = 12.0 + round(8.0 * rng.random())
             back = front - outwards * depth
             start, end = position, position + width
             if horizontal:
-                refs = self.ring(start, min(front, back), end, max(front, back))
+                self.way(start, min(front, back), end, max(front, back), self.building_tags())
             else:
-                refs = self.ring(min(front, back), start, max(front, back), end)
-            self.way(refs, self.building_tags())
+                self.way(min(front, back), start, max(front, back), end, self.building_tags())
+            self.count += 1
+            self.building_ways += 1
             position = end + _GAP
 
     def building_tags(self) -> dict[str, str]:
@@ -308,42 +401,190 @@ class _City:
         return tags
 
     def courtyard(self, x0, y0, x1, y1, extra: dict[str, str]) -> None:
-        outer = self.way(self.ring(x0, y0, x1, y1), {})
+        outer = self.way(x0, y0, x1, y1, {})
         depth = _ROW_DEPTH + 2.0
-        inner_refs = self.ring(x0 + depth, y0 + depth, x1 - depth, y1 - depth, clockwise=True)
-        inner = self.way(inner_refs, {})
+        inner = self.way(x0 + depth, y0 + depth, x1 - depth, y1 - depth, {}, clockwise=True)
         tags = {"type": "multipolygon", "building": "apartments", **extra}
-        self.relations.append(([(outer, "outer"), (inner, "inner")], tags))
+        self.relations.append((outer, inner, len(self.tag_texts)))
+        self.tag_texts.append("".join(_tag_lines(tags)))
+        self.count += 1
+
+
+class _City:
+    """The streets of a *grid* x *grid*-block city around *blocks*, and the file's writer.
+
+    Node and way ids follow the default city's order: street nodes, then the blocks' nodes;
+    streets, lanes and footways, then the blocks' ways; then the courtyard relations.
+    """
+
+    def __init__(self, grid: int, blocks: _Blocks, street_way_blocks: "int | None" = None):
+        self.grid = grid
+        self.street_way_blocks = street_way_blocks
+        self.blocks = blocks
+        # The blocks were laid out for an 8-block grid; this moves them onto this one.
+        self.shift = _line(0, grid) - _line(0, _TILE)
+        self.nodes: list[tuple[float, float]] = []  # street nodes, id = index + 1
+        self.shared: dict[tuple[float, float], int] = {}  # shared at junctions
+        self.ways: list[tuple[list[int], dict[str, str]]] = []  # id = index + 1
+        low, high = _line(0, grid) - _BOUNDS_MARGIN, _line(grid, grid) + _BOUNDS_MARGIN
+        south_west, north_east = _lat_lon(low, low), _lat_lon(high, high)
+        self.bounds = Bounds(*south_west, *north_east)
+        self.streets(self.lanes())
+
+    def line(self, index: int) -> float:
+        return _line(index, self.grid)
+
+    def street_node(self, x: float, y: float) -> int:
+        key = (x, y)
+        if key not in self.shared:
+            self.nodes.append(key)
+            self.shared[key] = len(self.nodes)
+        return self.shared[key]
+
+    def way(self, refs: list[int], tags: dict[str, str]) -> None:
+        self.ways.append((refs, tags))
+
+    def pieces(self, refs: list[int], at_crossing: list[bool]) -> list[list[int]]:
+        """A street's nodes as one way (the default city) or as ways of a few blocks each.
+
+        OpenStreetMap splits streets into short ways (at junctions, where tags change), so a
+        sized city does the same: its number of ways, and the per-way work of every stage,
+        grows with the city as in real data, not with the square root of it.
+        """
+        if self.street_way_blocks is None:
+            return [refs]
+        pieces, start, crossed = [], 0, 0
+        for index in range(1, len(refs)):
+            crossed += at_crossing[index]
+            if at_crossing[index] and crossed % self.street_way_blocks == 0:
+                pieces.append(refs[start : index + 1])
+                start = index
+        if start < len(refs) - 1:
+            pieces.append(refs[start:])
+        return pieces
+
+    def tiles(self):
+        """((tile column, tile row), its first block column, its first block row), shell order."""
+        per_side = -(-self.grid // _TILE)
+        for tile in itertools.islice(_shell_order(), per_side * per_side):
+            yield tile, tile[0] * _TILE, tile[1] * _TILE
+
+    def lanes(self) -> list[tuple[list[tuple[float, float]], dict[str, str]]]:
+        """Alleys and pedestrian streets, as end points; their junctions join the streets."""
+        lanes = []
+        line, half = self.line, _SPACING / 2
+        for tile, left, bottom in self.tiles():
+            for (dx, dy), name in _ALLEYS.items():
+                column, row = left + dx, bottom + dy
+                if column < self.grid and row < self.grid:
+                    x = line(column) + half
+                    ends = [(x, line(row)), (x, line(row + 1))]
+                    tags = {"highway": "service", "service": "alley"}
+                    lanes.append((ends, {**tags, "name": _tile_name(name, tile)}))
+            (dx, dy), name = _PEDESTRIAN
+            column, row = left + dx, bottom + dy
+            if column < self.grid and row < self.grid:
+                y = line(row) + half
+                ends = [(line(column), y), (line(column + 1), y)]
+                lanes.append((ends, {"highway": "pedestrian", "name": _tile_name(name, tile)}))
+        return lanes
+
+    def streets(self, lanes) -> None:
+        # Lane ends by the street they lie on: (axis of the fixed coordinate, its value).
+        junctions: dict[tuple[int, float], set[float]] = {}
+        for ends, _ in lanes:
+            for x, y in ends:
+                junctions.setdefault((0, x), set()).add(y)
+                junctions.setdefault((1, y), set()).add(x)
+        crossings = {self.line(i) for i in range(self.grid + 1)}
+        for index in range(self.grid + 1):
+            fixed = self.line(index)
+            # The outermost lines are two-way, so every one-way can be entered and left.
+            edge = index in (0, self.grid)
+            highway, extra = _TERTIARY if edge else _CLASS_BY_LINE[index % _TILE]
+            names = (_street_name(_NS_STREETS, index), _street_name(_EW_STREETS, index))
+            for name, vertical in zip(names, (True, False), strict=True):
+                # Every crossing, and every lane end on this street, is a node of it.
+                axis = 0 if vertical else 1  # the coordinate that is fixed along this street
+                along = crossings | junctions.get((axis, fixed), set())
+                tags = {"highway": highway, "name": name, **extra}
+                increasing = True
+                if not edge and index % _TILE in _ONEWAY_BY_LINE:
+                    tags["oneway"], increasing = _ONEWAY_BY_LINE[index % _TILE]
+                order = sorted(along, reverse=not increasing)
+                points = [(fixed, v) if vertical else (v, fixed) for v in order]
+                refs = [self.street_node(x, y) for x, y in points]
+                for piece in self.pieces(refs, [v in crossings for v in order]):
+                    self.way(piece, tags)
+        for ends, tags in lanes:
+            self.way([self.street_node(x, y) for x, y in ends], tags)
+        # Each park's footway: corner to corner across the block, a shortcut for walkers only.
+        for tile, left, bottom in self.tiles():
+            column, row = left + _PARK[0], bottom + _PARK[1]
+            if column < self.grid and row < self.grid:
+                corners = [(self.line(column), self.line(row))]
+                corners.append((self.line(column + 1), self.line(row + 1)))
+                refs = [self.street_node(x, y) for x, y in corners]
+                self.way(refs, {"highway": "footway", "name": _tile_name("Park Path", tile)})
 
     # ---- output ----
 
-    def xml(self) -> str:
-        bounds = self.bounds
-        lines = [
-            '<?xml version="1.0" encoding="UTF-8"?>',
-            f'<osm version="0.6" generator={quoteattr(GENERATOR)}>',
-            f"  <note>{escape(NOTE)}</note>",
+    def write(self, stream) -> None:
+        """The OSM XML, line by line in chunks, to the text *stream*."""
+        bounds, blocks = self.bounds, self.blocks
+        chunk = [
+            '<?xml version="1.0" encoding="UTF-8"?>\n',
+            f'<osm version="0.6" generator={quoteattr(GENERATOR)}>\n',
+            f"  <note>{escape(NOTE)}</note>\n",
             f'  <bounds minlat="{bounds.min_lat:.7f}" minlon="{bounds.min_lon:.7f}"'
-            f' maxlat="{bounds.max_lat:.7f}" maxlon="{bounds.max_lon:.7f}"/>',
+            f' maxlat="{bounds.max_lat:.7f}" maxlon="{bounds.max_lon:.7f}"/>\n',
         ]
+
+        def put(text: str) -> None:
+            chunk.append(text)
+            if len(chunk) >= _CHUNK:
+                stream.write("".join(chunk))
+                chunk.clear()
+
         for node_id, (x, y) in enumerate(self.nodes, start=1):
-            lat, lon = _lat_lon(x, y)
-            lines.append(f'  <node id="{node_id}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"/>')
+            put(_node_line(node_id, x, y))
+        node_id = len(self.nodes)
+        shift, rects, clockwise = self.shift, blocks.rects, blocks.clockwise
+        for index in range(len(blocks.tags)):
+            x0, y0, x1, y1 = (value + shift for value in rects[4 * index : 4 * index + 4])
+            corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+            if index in clockwise:
+                corners.reverse()
+            for x, y in corners:
+                node_id += 1
+                put(_node_line(node_id, x, y))
         for way_id, (refs, tags) in enumerate(self.ways, start=1):
-            lines.append(f'  <way id="{way_id}" version="1">')
-            lines.extend(f'    <nd ref="{ref}"/>' for ref in refs)
-            lines.extend(_tag_lines(tags))
-            lines.append("  </way>")
-        for relation_id, (members, tags) in enumerate(self.relations, start=1):
-            lines.append(f'  <relation id="{relation_id}" version="1">')
-            lines.extend(
-                f'    <member type="way" ref="{ref}" role={quoteattr(role)}/>'
-                for ref, role in members
+            refs_text = "".join(f'    <nd ref="{ref}"/>\n' for ref in refs)
+            put(f'  <way id="{way_id}" version="1">\n{refs_text}{"".join(_tag_lines(tags))}')
+            put("  </way>\n")
+        first_way, first_node = len(self.ways) + 1, len(self.nodes) + 1
+        texts = blocks.tag_texts
+        for index, text in enumerate(blocks.tags):
+            n = first_node + 4 * index
+            put(
+                f'  <way id="{first_way + index}" version="1">\n'
+                f'    <nd ref="{n}"/>\n    <nd ref="{n + 1}"/>\n    <nd ref="{n + 2}"/>\n'
+                f'    <nd ref="{n + 3}"/>\n    <nd ref="{n}"/>\n{texts[text]}  </way>\n'
             )
-            lines.extend(_tag_lines(tags))
-            lines.append("  </relation>")
-        lines.append("</osm>")
-        return "\n".join(lines) + "\n"
+        for relation_id, (outer, inner, text) in enumerate(blocks.relations, start=1):
+            put(
+                f'  <relation id="{relation_id}" version="1">\n'
+                f'    <member type="way" ref="{first_way + outer}" role="outer"/>\n'
+                f'    <member type="way" ref="{first_way + inner}" role="inner"/>\n'
+                f"{texts[text]}  </relation>\n"
+            )
+        put("</osm>\n")
+        stream.write("".join(chunk))
+
+
+def _node_line(node_id: int, x: float, y: float) -> str:
+    lat, lon = _lat_lon(x, y)
+    return f'  <node id="{node_id}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"/>\n'
 
 
 def _spans(a: float, b: float, *, split: bool) -> list[tuple[float, float]]:
@@ -355,4 +596,4 @@ def _spans(a: float, b: float, *, split: bool) -> list[tuple[float, float]]:
 
 
 def _tag_lines(tags: dict[str, str]) -> list[str]:
-    return [f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in sorted(tags.items())]
+    return [f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>\n" for k, v in sorted(tags.items())]

@@ -99,3 +99,21 @@ def test_the_package_runs_from_any_folder(tmp_path):
     assert run.returncode == 0
     assert "build" in run.stdout and "demo" in run.stdout
     assert REPO_ROOT.exists()
+
+
+def test_demo_builds_a_city_of_the_given_size(tmp_path):
+    from leanroute.route.osm_parse import read_osm
+
+    run = run_module("demo", "--buildings", "50", "--out-dir", str(tmp_path), "--quiet")
+    assert run.returncode == 0, run.stdout + run.stderr
+    data = read_osm(tmp_path / "sample.osm")
+    assert sum("building" in w.tags for w in data.ways.values()) == 50
+    assert (tmp_path / "demo.blend").read_bytes()[:7] == b"BLENDER"
+    report = json.loads((tmp_path / "demo-report.json").read_text())
+    assert all(s["status"] == "ok" for s in report["stages"])
+
+
+@pytest.mark.parametrize("size", ["0", "-3", "many"])
+def test_demo_refuses_a_size_below_one(capsys, size):
+    assert main(["demo", "--buildings", size]) == 2
+    assert "--buildings" in capsys.readouterr().err

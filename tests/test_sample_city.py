@@ -6,6 +6,7 @@ import itertools
 import math
 import xml.etree.ElementTree as ET
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +21,8 @@ CAR_HIGHWAYS = {"primary", "secondary", "tertiary", "residential", "service"}
 def city(tmp_path_factory):
     path = tmp_path_factory.mktemp("sample") / "sample_city.osm"
     written = write_sample_city(path)
-    return written, read_osm(path)
+    # keep_all: these tests check the file's own contents, parks and untagged rings included.
+    return written, read_osm(path, keep_all=True)
 
 
 def metres(data, lat, lon):
@@ -237,3 +239,163 @@ def test_car_network_strongly_connected_and_demo_route_drivable(city):
     walkers = graph(data, CAR_HIGHWAYS | {"footway", "pedestrian"})
     walked = sum(distances(walkers, a)[b] for a, b in itertools.pairwise(stops))
     assert walked < total - 50
+
+
+# ---- sized cities: write_sample_city(path, buildings=N) ----
+
+
+@pytest.fixture(scope="module")
+def sized(tmp_path_factory):
+    """{N: (written, data)} for a 1,000- and a 4,000-building city (k = 9 and 17 blocks)."""
+    folder = tmp_path_factory.mktemp("sized")
+    cities = {}
+    for count in (1000, 4000):
+        written = write_sample_city(folder / f"city{count}.osm", buildings=count)
+        cities[count] = written, read_osm(written.path, keep_all=True)
+    return cities
+
+
+def count_buildings(data) -> int:
+    ways = sum("building" in w.tags for w in data.ways.values())
+    relations = sum(
+        r.tags.get("type") == "multipolygon" and "building" in r.tags
+        for r in data.relations.values()
+    )
+    return ways + relations
+
+
+def strongly_connected(edges) -> bool:
+    anywhere = next(iter(edges))
+    reverse = {node: [] for node in edges}
+    for node, out in edges.items():
+        for neighbour, length in out:
+            reverse[neighbour].append((node, length))
+    return set(distances(edges, anywhere)) == set(edges) == set(distances(reverse, anywhere))
+
+
+def street_length(data) -> float:
+    total = 0.0
+    for way in data.ways.values():
+        if way.tags.get("highway") in CAR_HIGHWAYS:
+            rows = data.nodes.index_of(way.refs)
+            x, y = metres(data, data.nodes.lat[rows], data.nodes.lon[rows])
+            total += float(np.hypot(np.diff(x), np.diff(y)).sum())
+    return total
+
+
+def test_default_is_buildings_none(city, tmp_path):
+    written, data = city
+    again = write_sample_city(tmp_path / "none.osm", buildings=None)
+    assert again == dataclasses.replace(written, path=again.path)
+    assert (tmp_path / "none.osm").read_bytes() == Path(written.path).read_bytes()
+    assert written.buildings == written.building_ways + written.multipolygon_buildings
+    assert written.buildings == count_buildings(data)
+
+
+@pytest.mark.parametrize("count", [1000, 4000])
+def test_sized_city_has_exactly_n_buildings_and_unique_street_names(sized, count):
+    written, data = sized[count]
+    assert written.buildings == count_buildings(data) == count
+    assert len(data.nodes) == written.nodes and len(data.ways) == written.ways
+    assert sum("highway" in w.tags for w in data.ways.values()) == written.highway_ways
+    # Streets are split into ways of two blocks, as OSM splits them; a name is one street.
+    streets = {}
+    for way in data.ways.values():
+        if "highway" in way.tags:
+            streets.setdefault(way.tags.get("name"), []).append(way)
+    assert all(streets) and len(streets) < written.highway_ways
+    for name, ways in streets.items():
+        assert len({tuple(sorted(w.tags.items())) for w in ways}) == 1, name
+        assert all(len(w.refs) >= 2 for w in ways)
+        # The pieces chain end to end into one street.
+        starts, ends = Counter(w.refs[0] for w in ways), Counter(w.refs[-1] for w in ways)
+        assert sum((starts - ends).values()) == 1, name
+    # The 8 x 8-block pattern repeats: several parks, courtyards, alleys and footways.
+    tiles = 1 if count == 1000 else 4
+    classes = Counter(w.tags["highway"] for w in data.ways.values() if "highway" in w.tags)
+    assert classes["footway"] == classes["pedestrian"] == tiles
+    assert classes["service"] == 3 * tiles and written.relations == 2 * tiles
+    assert {"primary", "secondary", "tertiary", "residential"} <= set(classes)
+
+
+def test_sized_city_passes_the_default_citys_checks(sized):
+    # The footprint, tag and courtyard checks of the default city hold for a sized one too.
+    test_counts_match_what_was_written(sized[1000])
+    test_building_tags_mix(sized[1000])
+    test_courtyard_multipolygon_has_outer_and_inner(sized[1000])
+    test_buildings_do_not_overlap_each_other_or_streets(sized[1000])
+
+
+@pytest.mark.parametrize("count", [1000, 4000])
+def test_sized_city_is_drivable_corner_to_corner_and_bounded(sized, count):
+    written, data = sized[count]
+    cars = graph(data, CAR_HIGHWAYS)
+    assert strongly_connected(cars)
+    assert all(
+        data.bounds.contains(lat, lon)
+        for lat, lon in zip(data.nodes.lat, data.nodes.lon, strict=True)
+    )
+    car_nodes = np.array(sorted(cars))
+    rows = data.nodes.index_of(car_nodes)
+    lat, lon = data.nodes.lat[rows], data.nodes.lon[rows]
+    stops = []
+    for stop_lat, stop_lon in written.waypoints:
+        nearest = np.argmin(np.hypot(lat - stop_lat, lon - stop_lon))
+        assert abs(lat[nearest] - stop_lat) < 1e-6 and abs(lon[nearest] - stop_lon) < 1e-6
+        stops.append(int(car_nodes[nearest]))
+    assert len(set(stops)) == 3
+    assert all(math.isfinite(distances(cars, a)[b]) for a, b in itertools.pairwise(stops))
+    # South-west corner to north-east corner: the route's box holds every building.
+    (south, west), _, (north, east) = written.waypoints
+    assert (south, west) == (data.nodes.lat.min(), data.nodes.lon.min())
+    assert (north, east) == (data.nodes.lat.max(), data.nodes.lon.max())
+
+
+def test_street_network_grows_with_the_city(sized):
+    (small, small_data), (large, large_data) = sized[1000], sized[4000]
+    ratio = street_length(large_data) / street_length(small_data)
+    assert 3.0 < ratio < 5.0, ratio
+    assert 3.0 < large.nodes / small.nodes < 5.0
+
+
+@pytest.mark.parametrize("count", [1, 2, 37])
+def test_small_sizes(tmp_path, count):
+    written = write_sample_city(tmp_path / "small.osm", buildings=count)
+    data = read_osm(written.path)
+    assert written.buildings == count_buildings(data) == count
+    assert strongly_connected(graph(data, CAR_HIGHWAYS))
+    assert len(set(written.waypoints)) == 3
+
+
+def test_same_seed_and_size_same_bytes(tmp_path):
+    paths = [tmp_path / name for name in ("a.osm", "b.osm", "c.osm", "d.osm")]
+    write_sample_city(paths[0], seed=3, buildings=300)
+    write_sample_city(paths[1], seed=3, buildings=300)
+    write_sample_city(paths[2], seed=4, buildings=300)
+    write_sample_city(paths[3], seed=3, buildings=301)
+    first = paths[0].read_bytes()
+    assert first == paths[1].read_bytes()
+    assert first != paths[2].read_bytes() and first != paths[3].read_bytes()
+    assert count_buildings(read_osm(paths[2])) == 300
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5, 10.0, "10", True, [3]])
+def test_invalid_sizes_raise_value_error_naming_the_argument(tmp_path, bad):
+    with pytest.raises(ValueError, match="buildings"):
+        write_sample_city(tmp_path / "bad.osm", buildings=bad)
+    assert not any(tmp_path.iterdir())
+
+
+def test_blocks_sets_the_area_around_the_buildings(tmp_path):
+    sparse = write_sample_city(tmp_path / "sparse.osm", buildings=1, blocks=9)
+    full = write_sample_city(tmp_path / "full.osm", buildings=1000)
+    assert sparse.buildings == count_buildings(read_osm(sparse.path)) == 1
+    # The same 9 x 9-block grid of streets as the 1,000-building city: same box, same ways.
+    assert sparse.bounds == full.bounds and sparse.highway_ways == full.highway_ways
+    with pytest.raises(ValueError, match="too small for 1,000 buildings"):
+        write_sample_city(tmp_path / "small.osm", buildings=1000, blocks=3)
+    with pytest.raises(ValueError, match="blocks must be an integer"):
+        write_sample_city(tmp_path / "bad.osm", buildings=1, blocks=0)
+    with pytest.raises(ValueError, match="blocks needs buildings"):
+        write_sample_city(tmp_path / "none.osm", blocks=9)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full.osm", "sparse.osm"]
