@@ -3,8 +3,9 @@
 Two ways to read one OSM extract into the same plain data (an ``OsmData``: node ids and
 positions in numpy arrays, ways with their refs and tags, relations with their members):
 
-- **streaming (LeanRoute)**: ``leanroute.route.osm_parse.read_osm(path)``, the real reader:
-  expat fed in 1 MiB chunks, every element handled as it arrives, no tree; it also checks
+- **streaming (LeanRoute)**: ``leanroute.route.osm_parse.read_osm(path, keep_all=True)``, the
+  real reader keeping everything, as the DOM walk does (a build reads less: only what it
+  needs): expat fed in 64 KiB chunks, every element handled as it arrives, no tree; it also checks
   every attribute it reads;
 - **ElementTree DOM**: ``xml.etree.ElementTree.parse(path)`` builds the whole tree, which is
   then walked into the same structures (no checks). The tree lives until the walk is done.
@@ -62,7 +63,7 @@ def parse_streaming(path: Path):
     """LeanRoute's own reader."""
     from leanroute.route.osm_parse import read_osm
 
-    return read_osm(path)
+    return read_osm(path, keep_all=True)
 
 
 def parse_dom(path: Path):

@@ -60,7 +60,7 @@ class NodeTable:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Way:
     """An OSM way: node references in order and its tags."""
 
@@ -74,7 +74,7 @@ class Way:
         return len(self.refs) >= 4 and self.refs[0] == self.refs[-1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     """One member of a relation: ``type`` is "node", "way" or "relation"."""
 
@@ -83,7 +83,7 @@ class Member:
     role: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Relation:
     """An OSM relation: members in order and its tags."""
 
@@ -92,9 +92,19 @@ class Relation:
     tags: Mapping[str, str]
 
 
+def _nothing_dropped() -> dict[str, int]:
+    return {"nodes": 0, "ways": 0, "relations": 0}
+
+
 @dataclass
 class OsmData:
-    """Everything LeanRoute reads from one .osm file."""
+    """Everything LeanRoute reads from one .osm file.
+
+    :func:`.osm_parse.read_osm` keeps only what LeanRoute needs (:mod:`.osm_needs`): the nodes,
+    ways and relations here may be fewer than the file's, and ``dropped`` counts the distinct
+    ids left out of each (all zero when everything was kept). ``file_nodes`` etc. give the
+    file's own counts.
+    """
 
     path: str
     nodes: NodeTable
@@ -102,9 +112,30 @@ class OsmData:
     relations: dict[int, Relation] = field(default_factory=dict)
     bounds: "Bounds | None" = None
     generator: str = ""
-    #: Node tags are not needed for scenes; only their count is kept.
+    #: Node tags are not needed for scenes; only their count is kept (of the file's nodes).
     tagged_nodes: int = 0
+    #: Distinct ids read but not kept: ``{"nodes": n, "ways": n, "relations": n}``.
+    dropped: dict[str, int] = field(default_factory=_nothing_dropped)
+
+    @property
+    def file_nodes(self) -> int:
+        """Nodes in the file (distinct ids), kept or not."""
+        return len(self.nodes) + self.dropped.get("nodes", 0)
+
+    @property
+    def file_ways(self) -> int:
+        """Ways in the file (distinct ids), kept or not."""
+        return len(self.ways) + self.dropped.get("ways", 0)
+
+    @property
+    def file_relations(self) -> int:
+        """Relations in the file (distinct ids), kept or not."""
+        return len(self.relations) + self.dropped.get("relations", 0)
 
     def data_bounds(self) -> "Bounds | None":
-        """The ``<bounds>`` of the file if it has one, else the box around its nodes."""
+        """The ``<bounds>`` of the file if it has one, else the box around its nodes.
+
+        Those are the kept nodes (the nodes of roads and buildings, see :mod:`.osm_needs`)
+        unless the file was read with ``keep_all``.
+        """
         return self.bounds or self.nodes.bounds()

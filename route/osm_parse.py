@@ -1,35 +1,50 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Read an OSM XML (API 0.6) file into :class:`.osm_model.OsmData`, streaming, refusing bad input.
 
-Plain Python and numpy, no bpy. The file is fed in 1 MiB chunks to the stdlib expat parser
+Plain Python and numpy, no bpy. The file is fed in 64 KiB chunks to the stdlib expat parser
 (``xml.parsers.expat``, the same parser ``xml.etree.ElementTree`` is built on) and handled
-element by element as it arrives: no tree is ever built, so nothing has to be cleared and peak
-memory is the chunk buffer plus the result. expat is used directly rather than through
-``ElementTree.XMLPullParser`` because CPython's C-accelerated ``XMLParser`` exposes no expat
-object (``pull._parser.parser`` does not exist there), so neither the DTD hooks nor the exact
-element positions would be reachable without private, implementation-dependent attributes.
+element by element as it arrives: no tree is ever built, and what LeanRoute does not need is
+let go of as soon as that is known, so peak memory follows the data kept, not the file.
+expat is used directly rather than through ``ElementTree.XMLPullParser`` because CPython's
+C-accelerated ``XMLParser`` exposes no expat object (``pull._parser.parser`` does not exist
+there), so neither the DTD hooks nor the exact element positions would be reachable without
+private, implementation-dependent attributes.
 
-What is kept:
+What is kept (the rule is :mod:`.osm_needs`'s; ``read_osm(path, keep_all=True)`` keeps
+everything instead, as this reader did before):
 
-- node positions in a :class:`.osm_model.NodeTable` (int64 ids ascending, float64 lat/lon);
-  node tags are not kept, only counted in ``OsmData.tagged_nodes``;
-- every way (refs tuple + tags dict) and every relation (members + tags), unfiltered;
+- ways with ``highway``, ``building`` or ``building:part`` (refs tuple + tags dict); ways
+  tagged as another feature (``landuse``, ``natural``, ``waterway``, ``railway``, ``barrier``,
+  ``power`` ... see :data:`.osm_needs.FEATURE_KEYS`) are dropped as they end; any other way
+  (untagged, or only ``source``, ``layer``, ``area``, a name ...) may be a ring of a building
+  multipolygon, so it is held until the end of the file and kept only if a kept relation
+  names it;
+- ``type=multipolygon`` relations that are buildings (``building`` other than ``no`` on the
+  relation, or old style on an outer member way: decided at the end), every member kept
+  (those missing from the file or dropped too); other relations are dropped as they end;
+- the positions of the nodes that kept ways refer to, in a :class:`.osm_model.NodeTable`
+  (int64 ids ascending, float64 lat/lon), nodes outside ``<bounds>`` included (exports hold
+  every node of a way that crosses the box). Node tags are never kept, only counted in
+  ``OsmData.tagged_nodes`` (over the file's nodes);
 - ``<bounds minlat=.. minlon=.. maxlat=.. maxlon=..>`` or osmosis's ``<bound box="s,w,n,e">``
-  (the first one), and the ``generator`` attribute of ``<osm>``.
+  (the first one), and the ``generator`` attribute of ``<osm>``;
+- ``OsmData.dropped`` counts the distinct node, way and relation ids read but not kept
+  (``file_nodes`` etc. add them back). Without ``<bounds>``, ``data_bounds()`` is the box
+  around the kept nodes, i.e. around the roads and buildings.
 
-Nodes outside ``<bounds>`` are kept (exports hold every node of a way that crosses the box),
-and relations keep members the file lacks. A node, way or relation that occurs twice: the last
-occurrence wins. Objects marked deleted (``visible="false"``, JOSM's ``action="delete"``) are
-skipped. ``<changeset>``, ``<note>``, ``<meta>`` and ``<remark>`` are skipped whole, and so are
+A node, way or relation that occurs twice: the last occurrence wins, also when it is the one
+dropped. Objects marked deleted (``visible="false"``, JOSM's ``action="delete"``) are skipped.
+``<changeset>``, ``<note>``, ``<meta>`` and ``<remark>`` are skipped whole, and so are
 Overpass's extras (``<bounds>``/``<center>`` inside a way or relation, ``<nd>`` inside a member).
 
-Refused with :class:`.errors.InputFileError` (``path:line:column: message``): a missing path or
-a directory, an empty file, truncated or malformed XML, any ``<!DOCTYPE>`` (so no DTD or entity
-is ever declared, let alone expanded: a billion-laughs file stops at its second line), a root
-that is not ``<osm>`` (``<osmChange>`` is named as a change file), ``<osm version>`` other than
-0.6 (a missing version is accepted), unexpected or nested elements, and missing or invalid
-required attributes (node id/lat/lon with lat within ±90 and lon within ±180, way and
-relation id, nd ref, member type/ref, tag k/v, bounds coordinates).
+Refused with :class:`.errors.InputFileError` (``path:line:column: message``), whether or not
+the element would have been kept: a missing path or a directory, an empty file, truncated or
+malformed XML, any ``<!DOCTYPE>`` (so no DTD or entity is ever declared, let alone expanded: a
+billion-laughs file stops at its second line), a root that is not ``<osm>`` (``<osmChange>``
+is named as a change file), ``<osm version>`` other than 0.6 (a missing version is accepted),
+unexpected or nested elements, and missing or invalid required attributes (node id/lat/lon
+with lat within ±90 and lon within ±180, way and relation id, nd ref, member type/ref, tag
+k/v, bounds coordinates). Node, way and relation ids and nd refs must fit in 64 bits.
 
 Positions: line numbers are 1-based and columns are 1-based (expat counts columns from 0; one
 is added so ``path:line:col`` matches editors). Checks on elements and attributes report the
@@ -39,14 +54,30 @@ where the data ends, an empty file 1:1. A DOCTYPE is reported where expat has re
 external id (``<!DOCTYPE abc [`` on line 2 gives 2:15, the ``[``): the right line unless the
 declaration itself spans lines. Missing files and folders carry no position.
 
-Measured on krems.osm (4.1 MB: 15,042 nodes, 2,402 ways, 73 relations), Python 3.11 on the
-2-core development VM, median of 7 runs: read_osm 0.17 s, ``ET.parse`` (tree only, nothing
-looked at) 0.19 s; berlin (3.6 MB) 0.16 s. Peak traced memory (tracemalloc) on krems is 6.5 MiB,
-4.6 MiB of which is the result itself, against 35 MiB for ``ET.parse``'s tree; on a file far
-smaller than the 1 MiB chunk (lisbon, 0.9 MB) the chunk buffers dominate: 4.0 MiB against
-8.6 MiB. ``tests/test_osm_parse.py`` checks that krems stays below a third of ``ET.parse``.
+Memory. While the file is read this holds: every node's id and position (24 bytes a node, in
+``array`` buffers: which nodes are needed is only known from the ways, which come after them),
+the kept and held ways (node references as ``array('q')``, 8 bytes each, tag values shared
+between ways), the kept and held relations, and expat's buffers (about two chunks). At the
+end the held ways and relations are settled, the node table is cut down to the needed nodes
+one column at a time, and each way's refs become the tuple of ints the consumers read.
+Keeping the parse itself from ever holding the unneeded nodes would take a second pass over
+the file: expat's tokenizing alone is about 0.1 s of krems' 0.17 s, so that is 50 % slower
+at least, to save the 24 bytes of each unneeded node (90 KB on krems, 120 KB on berlin).
+
+Measured on the 2-core development VM, Python 3.11, tracemalloc in a fresh process; needed /
+in the file: krems.osm (4.1 MB) 11,283 / 15,042 nodes, 2,051 / 2,402 ways, 13 / 73 relations;
+berlin (3.6 MB) 6,211 / 11,279 nodes, 963 / 1,322 ways, 32 / 130 relations; lisbon (0.9 MB)
+1,887 / 2,343 nodes, 322 / 362 ways, 9 / 95 relations. Peak / result: krems 2.1 / 1.6 MiB,
+berlin 1.4 / 0.9 MiB, lisbon 0.5 / 0.3 MiB (with keep_all 2.9 / 2.5, 2.5 / 2.3, 1.0 / 0.9;
+the unfiltered reader with 1 MiB chunks before this took 6.5 / 3.2, 6.5 / 3.1, 4.0 / 1.2),
+against 35 MiB for ``ET.parse``'s tree of krems. On 8 copies of krems (33 MB) the peak is
+13.4 MiB for a 12.4 MiB result (29.0 / 26.2 before). read_osm takes 0.17 s on krems when the
+VM is not contended, the same as the unfiltered reader (paired runs within ±3 %).
+``tests/test_osm_parse.py`` checks that krems stays below a third of ``ET.parse`` and within
+1 MiB of its result.
 """
 
+import functools
 import sys
 from array import array
 from xml.parsers import expat
@@ -56,10 +87,13 @@ import numpy as np
 
 from .errors import InputFileError
 from .osm_model import Bounds, Member, NodeTable, OsmData, Relation, Way
+from .osm_needs import DROP, KEEP, MAYBE, needed_rows, relation_need, resolve, way_need
 from .xml_input import create_parser, current_position, read_xml_file
 
-#: Bytes read and handed to expat at a time.
-CHUNK_SIZE = 1 << 20
+#: Bytes read and handed to expat at a time. expat copies each chunk into a buffer of its own
+#: that grows to about twice the chunk, so the chunk sets the parse's fixed memory: 1 MiB chunks
+#: cost 3.3 MiB of buffers on krems, 64 KiB ones 0.2 MiB, at the same speed.
+CHUNK_SIZE = 1 << 16
 
 #: The only ``<osm version>`` this reader understands.
 OSM_VERSION = "0.6"
@@ -88,20 +122,24 @@ _TRUNCATION_ERRORS = frozenset(
 DTD_REFUSED = "DTD and entity declarations are not allowed in OSM files (refused, not expanded)"
 
 
-def read_osm(path) -> OsmData:
-    """Read the OSM XML file at *path*, streaming it through expat in 1 MiB chunks.
+def read_osm(path, keep_all: bool = False) -> OsmData:
+    """Read the OSM XML file at *path*, streaming it through expat in 64 KiB chunks.
 
-    Raises :class:`.errors.InputFileError` naming the file and, where there is one, the line
-    and column, for anything it cannot read (see the module docstring for the list).
+    Keeps what LeanRoute needs (:mod:`.osm_needs`) and counts the rest in
+    ``OsmData.dropped``; *keep_all* keeps every node, way and relation instead. Raises
+    :class:`.errors.InputFileError` naming the file and, where there is one, the line and
+    column, for anything it cannot read (see the module docstring for the list); an element
+    is checked in full even when it is not kept.
     """
-    return read_xml_file(path, _Reader, "an OSM file")
+    return read_xml_file(path, functools.partial(_Reader, keep_all=keep_all), "an OSM file")
 
 
 class _Reader:
     """expat handlers and the arrays they fill; one instance reads one file."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, keep_all: bool = False):
         self.path = path
+        self.keep_all = keep_all
         # No namespace processing, no external entities; the parser refuses any DTD.
         parser = create_parser(path, DTD_REFUSED)
         parser.StartElementHandler = self._start
@@ -115,15 +153,23 @@ class _Reader:
         self.child = ""  # the last element opened inside it: "nd", "tag", "member"
         self.current_id = 0
         self.node_tagged = False
-        self.refs: list[int] = []
-        self.members: list[Member] = []
+        self.refs = array("q")
+        self.members: list[tuple[str, int, str]] = []
         self.tags: dict[str, str] = {}
 
         self.node_ids = array("q")
         self.node_lat = array("d")
         self.node_lon = array("d")
-        self.ways: dict[int, Way] = {}
+        # Until the end: way id -> (refs, tags), refs kept as array('q') (8 bytes a node
+        # reference, against 40 for a tuple of ints); the ids of undecided ways and relations.
+        self.ways: dict[int, tuple[array, dict[str, str]]] = {}
         self.relations: dict[int, Relation] = {}
+        self.maybe_ways: set[int] = set()
+        self.maybe_relations: set[int] = set()
+        self.values: dict[str, str] = {}  # tag values of the ways held, each string once
+        # Every way and relation id read (kept or not), to count the distinct ones.
+        self.way_ids = array("q")
+        self.relation_ids = array("q")
         self.bounds: Bounds | None = None
         self.generator = ""
         self.tagged_nodes = 0
@@ -143,6 +189,8 @@ class _Reader:
             if not nonblank:
                 raise InputFileError(self.path, "the file is empty", line=1, column=1)
             parser.Parse(b"", True)
+            # Free expat's buffers before the result is built (its peak is the parse's).
+            self.parser = parser = None
         except expat.ExpatError as error:
             raise self._xml_error(error) from None
         except OSError as error:
@@ -210,14 +258,44 @@ class _Reader:
             return
         current = self.current
         if current == "way":
-            self.ways[self.current_id] = Way(self.current_id, tuple(self.refs), self.tags)
+            self._end_way()
         elif current == "relation":
-            self.relations[self.current_id] = Relation(
-                self.current_id, tuple(self.members), self.tags
-            )
+            self._end_relation()
         elif current == "node" and self.node_tagged:
             self.tagged_nodes += 1
         self.current = ""
+
+    def _end_way(self) -> None:
+        # A later occurrence of an id replaces an earlier one, even when it is dropped.
+        way_id, tags = self.current_id, self.tags
+        need = KEEP if self.keep_all else way_need(tags)
+        if need == DROP:
+            self.ways.pop(way_id, None)
+            self.maybe_ways.discard(way_id)
+            return
+        # One string object per distinct value ("yes", "residential", a street's name ...).
+        values = self.values
+        for key, value in tags.items():
+            tags[key] = values.setdefault(value, value)
+        self.ways[way_id] = (self.refs, tags)
+        if need == MAYBE:
+            self.maybe_ways.add(way_id)
+        elif self.maybe_ways:
+            self.maybe_ways.discard(way_id)
+
+    def _end_relation(self) -> None:
+        relation_id, tags = self.current_id, self.tags
+        need = KEEP if self.keep_all else relation_need(tags)
+        if need == DROP:
+            self.relations.pop(relation_id, None)
+            self.maybe_relations.discard(relation_id)
+            return
+        members = tuple(Member(*member) for member in self.members)
+        self.relations[relation_id] = Relation(relation_id, members, tags)
+        if need == MAYBE:
+            self.maybe_relations.add(relation_id)
+        elif self.maybe_relations:
+            self.maybe_relations.discard(relation_id)
 
     def _root(self, name: str, attrs: dict[str, str]) -> None:
         if name == "osmChange":
@@ -247,11 +325,11 @@ class _Reader:
         if name == "node":
             self._node(attrs)
         elif name == "way":
-            self.current_id = self._int(attrs, "id", "way")
-            self.refs = []
+            self.current_id = self._id(attrs, "way", self.way_ids)
+            self.refs = array("q")
             self.tags = {}
         elif name == "relation":
-            self.current_id = self._int(attrs, "id", "relation")
+            self.current_id = self._id(attrs, "relation", self.relation_ids)
             self.members = []
             self.tags = {}
         elif self.bounds is None:
@@ -277,7 +355,11 @@ class _Reader:
         current = self.current
         self.child = name
         if name == "nd" and current == "way":
-            self.refs.append(self._int(attrs, "ref", "nd"))
+            ref = self._int(attrs, "ref", "nd")
+            try:
+                self.refs.append(ref)
+            except OverflowError:
+                raise self._refuse(f"<nd> ref {ref} does not fit in 64 bits") from None
         elif name == "tag" and current in ("way", "relation", "node"):
             try:
                 key, value = attrs["k"], attrs["v"]
@@ -304,7 +386,7 @@ class _Reader:
                 "(expected node, way or relation)"
             )
         ref = self._int(attrs, "ref", "member")
-        self.members.append(Member(kind, ref, attrs.get("role", "")))
+        self.members.append((kind, ref, sys.intern(attrs.get("role", ""))))
         # Overpass's "out geom" puts <nd lat lon/> inside members: skipped with the member.
         self.skip_depth = 3
 
@@ -336,6 +418,15 @@ class _Reader:
         except ValueError:
             raise self._refuse(f"<{element}> {key}={attrs[key]!r} is not an integer") from None
 
+    def _id(self, attrs: dict[str, str], element: str, ids: array) -> int:
+        """The way or relation id, also added to *ids* (so it must fit in 64 bits)."""
+        value = self._int(attrs, "id", element)
+        try:
+            ids.append(value)
+        except OverflowError:
+            raise self._refuse(f"{element} id {value} does not fit in 64 bits") from None
+        return value
+
     def _float(self, attrs: dict[str, str], key: str, element: str) -> float:
         try:
             return float(attrs[key])
@@ -348,32 +439,79 @@ class _Reader:
     # ---- result -----------------------------------------------------------------------------
 
     def result(self) -> OsmData:
-        """The OsmData read; nodes sorted by id, the last of duplicate ids kept."""
+        """The OsmData read; nodes sorted by id, the last of duplicate ids kept.
+
+        Unless everything is kept: the held ways and relations are settled (:func:`.resolve`),
+        only the nodes of the kept ways stay, and what went is counted in ``dropped``.
+        """
         # frombuffer shares the arrays' memory (no copy); it cannot take an empty buffer.
-        ids, lat, lon = (
+        columns = [
             np.frombuffer(values, dtype=dtype) if values else np.zeros(0, dtype=dtype)
             for values, dtype in (
                 (self.node_ids, np.int64),
                 (self.node_lat, np.float64),
                 (self.node_lon, np.float64),
             )
-        )
-        if len(ids) > 1 and not np.all(ids[1:] > ids[:-1]):
-            order = np.argsort(ids, kind="stable")
-            sorted_ids = ids[order]
-            # After a stable sort, the last of each run of equal ids is the last occurrence.
-            last = np.append(sorted_ids[1:] != sorted_ids[:-1], True)
-            order = order[last]
-            ids, lat, lon = ids[order], lat[order], lon[order]
+        ]
+        self.node_ids = self.node_lat = self.node_lon = None  # the columns hold them now
+        order = _sorting_order(columns[0])
+        if order is not None:
+            _take(columns, order)
+        dropped = {"nodes": 0, "ways": 0, "relations": 0}
+        if not self.keep_all:
+            resolve(self.ways, self.maybe_ways, self.relations, self.maybe_relations)
+            keep = needed_rows(columns[0], (refs for refs, _ in self.ways.values()))
+            if not keep.all():
+                _take(columns, keep)
+            dropped = {
+                "nodes": len(keep) - len(columns[0]),
+                "ways": _distinct(self.way_ids) - len(self.ways),
+                "relations": _distinct(self.relation_ids) - len(self.relations),
+            }
+        ids, lat, lon = columns
+        self.way_ids = self.relation_ids = None
+        self.values = {}
+        ways = self.ways
+        self.ways = {}
+        # Way.refs is a tuple of ints for the consumers; each array goes as its tuple is made.
+        result_ways: dict[int, Way] = {}
+        for way_id, (refs, tags) in ways.items():
+            result_ways[way_id] = Way(way_id, tuple(refs), tags)
+            ways[way_id] = None
+        del ways
         return OsmData(
             path=self.path,
             nodes=NodeTable(ids=ids, lat=lat, lon=lon),
-            ways=self.ways,
+            ways=result_ways,
             relations=self.relations,
             bounds=self.bounds,
             generator=self.generator,
             tagged_nodes=self.tagged_nodes,
+            dropped=dropped,
         )
+
+
+def _sorting_order(ids: np.ndarray) -> "np.ndarray | None":
+    """Rows that sort *ids* keeping the last of equal ids; None if already strictly ascending."""
+    if len(ids) < 2 or np.all(ids[1:] > ids[:-1]):
+        return None
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    # After a stable sort, the last of each run of equal ids is the last occurrence.
+    return order[np.append(sorted_ids[1:] != sorted_ids[:-1], True)]
+
+
+def _take(columns: list[np.ndarray], rows: np.ndarray) -> None:
+    """Replace each column by its *rows*, one at a time: one old column at most is held."""
+    for index, column in enumerate(columns):
+        columns[index] = None
+        columns[index] = column[rows]
+        del column
+
+
+def _distinct(ids: array) -> int:
+    """How many different values *ids* holds."""
+    return len(np.unique(np.frombuffer(ids, dtype=np.int64))) if ids else 0
 
 
 _BOUNDS_KEYS = ("minlat", "minlon", "maxlat", "maxlon")

@@ -1,4 +1,8 @@
-"""read_osm: real extracts match the README's counts; bad input is refused with its place."""
+"""read_osm: real extracts match the README's counts; bad input is refused with its place.
+
+Also what read_osm keeps of a file (:mod:`leanroute.route.osm_needs`): the roads, buildings
+and their multipolygons and the nodes they use, the same scene as from the whole file.
+"""
 
 import gc
 import re
@@ -65,6 +69,13 @@ README_TABLE = {
 
 @pytest.fixture(scope="module")
 def extracts():
+    """The whole files (keep_all): the README counts what the files hold."""
+    return {name: read_osm(OSM / name, keep_all=True) for name in README_TABLE}
+
+
+@pytest.fixture(scope="module")
+def needed():
+    """The files as LeanRoute reads them: only what it needs."""
     return {name: read_osm(OSM / name) for name in README_TABLE}
 
 
@@ -148,8 +159,15 @@ def test_peak_memory_well_below_full_tree():
     gc.collect()
     tracemalloc.start()
     try:
+        base = tracemalloc.get_traced_memory()[0]
         data = read_osm(path)
-        ours = tracemalloc.get_traced_memory()[1]
+        gc.collect()
+        result, ours = tracemalloc.get_traced_memory()
+        # The parse holds little besides what it keeps: the file's node positions, expat's
+        # buffers of two 64 KiB chunks, the node table while it is cut down.
+        assert ours - result < 2**20, f"peak {ours / 2**20:.1f} MiB, result {result / 2**20:.1f}"
+        # 11,283 nodes, 2,051 ways and 13 relations of the file's 15,042 / 2,402 / 73: 1.6 MiB.
+        assert result - base < 2 * 2**20, f"result {(result - base) / 2**20:.1f} MiB"
         del data
         gc.collect()
         tracemalloc.reset_peak()
@@ -210,7 +228,7 @@ def test_105_says_truncated():
 
 def test_140_unicode(tmp_path):
     source = TESTDATA / "140-unicode" / "data.osm"
-    data = read_osm(source)
+    data = read_osm(source, keep_all=True)
     assert list(data.nodes.ids) == [1, 2, 3, 4, 5]
     assert list(data.nodes.lat) == [11, 12, 13, 14, 15]
     assert data.tagged_nodes == 5
@@ -220,7 +238,8 @@ def test_140_unicode(tmp_path):
     )
     copy = tmp_path / "unicode_ways.osm"
     copy.write_text(as_ways, encoding="utf-8")
-    ways = read_osm(copy).ways
+    assert read_osm(copy).ways == {}  # ways with none of the tags LeanRoute reads
+    ways = read_osm(copy, keep_all=True).ways
     assert len(ways) == 5
     for way in ways.values():
         tags = way.tags
@@ -377,7 +396,7 @@ def test_unsorted_and_duplicate_nodes_sorted_last_wins(tmp_path):
             '<node id="-5" lat="-5" lon="-5"/>',
         ]
     )
-    data = read_osm(osm_file(tmp_path, body))
+    data = read_osm(osm_file(tmp_path, body), keep_all=True)
     assert list(data.nodes.ids) == [-5, 10, 20, 30]
     assert list(data.nodes.lat) == [-5, 1.5, 2, 3]
     assert list(data.nodes.lon) == [-5, 1.5, 2, 3]
@@ -424,8 +443,250 @@ def test_overpass_extras_and_metadata_elements_are_skipped(tmp_path):
             '<nd lat="1" lon="1"/></member></relation>',
         ]
     )
-    data = read_osm(osm_file(tmp_path, body))
+    data = read_osm(osm_file(tmp_path, body), keep_all=True)
     assert list(data.nodes.ids) == [1]
     assert data.ways[4].refs == (1,)
     assert data.relations[6].members[0].ref == 4
     assert data.bounds is None
+
+
+# ---- what read_osm keeps --------------------------------------------------------------------
+
+# A hand-written file with one of each case. Nodes n1..n30 at distinct places.
+KEEP_CASES = "\n".join(
+    [
+        *(f'<node id="{i}" lat="{40 + i / 100}" lon="{10 + i / 50}"/>' for i in range(1, 31)),
+        '<node id="31" lat="41" lon="11"><tag k="amenity" v="bench"/></node>',  # a POI
+        # landuse and waterway: dropped as they end, with their nodes
+        '<way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="1"/>'
+        '<tag k="landuse" v="grass"/></way>',
+        '<way id="11"><nd ref="4"/><nd ref="5"/><tag k="waterway" v="stream"/></way>',
+        # a building and a highway sharing node 9
+        '<way id="12"><nd ref="7"/><nd ref="8"/><nd ref="9"/><nd ref="7"/>'
+        '<tag k="building" v="yes"/></way>',
+        '<way id="13"><nd ref="9"/><nd ref="6"/><tag k="highway" v="residential"/></way>',
+        # rings of a building multipolygon: untagged outer, inner with a source tag only
+        '<way id="14"><nd ref="11"/><nd ref="12"/><nd ref="13"/><nd ref="11"/></way>',
+        '<way id="15"><nd ref="14"/><nd ref="15"/><nd ref="16"/><nd ref="14"/>'
+        '<tag k="source" v="survey"/></way>',
+        # an untagged ring of a forest multipolygon
+        '<way id="16"><nd ref="17"/><nd ref="18"/><nd ref="19"/><nd ref="17"/></way>',
+        # old style: the outer way says building, the relation only type=multipolygon
+        '<way id="17"><nd ref="20"/><nd ref="21"/><nd ref="22"/><nd ref="20"/>'
+        '<tag k="building" v="yes"/><tag k="area" v="yes"/></way>',
+        '<way id="18"><nd ref="23"/><nd ref="24"/><nd ref="25"/><nd ref="23"/></way>',
+        # a building part; a way with only non-feature tags that no relation names
+        '<way id="19"><nd ref="26"/><nd ref="27"/><nd ref="28"/><nd ref="26"/>'
+        '<tag k="building:part" v="yes"/></way>',
+        '<way id="20"><nd ref="29"/><nd ref="30"/><tag k="layer" v="1"/></way>',
+        '<relation id="100"><member type="way" ref="14" role="outer"/>'
+        '<member type="way" ref="15" role="inner"/>'
+        '<tag k="type" v="multipolygon"/><tag k="building" v="yes"/></relation>',
+        '<relation id="101"><member type="way" ref="16" role="outer"/>'
+        '<tag k="type" v="multipolygon"/><tag k="landuse" v="forest"/></relation>',
+        '<relation id="102"><member type="way" ref="17" role="outer"/>'
+        '<member type="way" ref="18" role="inner"/><tag k="type" v="multipolygon"/></relation>',
+        '<relation id="103"><member type="way" ref="13" role=""/>'
+        '<member type="node" ref="31" role="stop"/>'
+        '<tag k="type" v="route"/><tag k="route" v="bus"/></relation>',
+        '<relation id="104"><member type="way" ref="16" role="outer"/>'
+        '<tag k="type" v="multipolygon"/><tag k="building" v="no"/></relation>',
+    ]
+)
+KEPT_WAYS = [12, 13, 14, 15, 17, 18, 19]
+KEPT_NODES = [6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25, 26, 27, 28]
+
+
+def test_keeps_roads_buildings_their_multipolygons_and_nodes(tmp_path):
+    data = read_osm(osm_file(tmp_path, KEEP_CASES))
+    assert list(data.ways) == KEPT_WAYS  # in file order
+    assert list(data.relations) == [100, 102]
+    assert data.nodes.ids.tolist() == KEPT_NODES
+    assert data.dropped == {"nodes": 31 - len(KEPT_NODES), "ways": 4, "relations": 3}
+    assert (data.file_nodes, data.file_ways, data.file_relations) == (31, 11, 5)
+    assert data.tagged_nodes == 1  # counted in the file, though the node is dropped
+    # What is kept is kept whole: refs as tuples of ints, every tag, every member.
+    assert data.ways[15].refs == (14, 15, 16, 14) and data.ways[15].tags == {"source": "survey"}
+    assert data.ways[17].tags == {"building": "yes", "area": "yes"}
+    assert type(data.ways[12].refs) is tuple and type(data.ways[12].refs[0]) is int
+    assert [(m.type, m.ref, m.role) for m in data.relations[102].members] == [
+        ("way", 17, "outer"),
+        ("way", 18, "inner"),
+    ]
+    # No <bounds>: data_bounds is the box around the kept nodes.
+    assert data.bounds is None
+    assert data.data_bounds() == Bounds(40.06, 10.12, 40.28, 10.56)
+    everything = read_osm(osm_file(tmp_path, KEEP_CASES), keep_all=True)
+    assert everything.data_bounds() == Bounds(40.01, 10.02, 41.0, 11.0)
+
+
+def test_keep_all_keeps_everything(tmp_path):
+    data = read_osm(osm_file(tmp_path, KEEP_CASES), keep_all=True)
+    assert list(data.ways) == list(range(10, 21))
+    assert list(data.relations) == [100, 101, 102, 103, 104]
+    assert data.nodes.ids.tolist() == list(range(1, 32))
+    assert data.dropped == {"nodes": 0, "ways": 0, "relations": 0}
+    assert (data.file_nodes, data.file_ways, data.file_relations) == (31, 11, 5)
+    assert data.ways[10].tags == {"landuse": "grass"}
+    assert data.relations[103].members[1].ref == 31
+
+
+def test_relations_before_their_ways_and_later_duplicates(tmp_path):
+    body = "\n".join(
+        [
+            *(f'<node id="{i}" lat="1" lon="{i}"/>' for i in range(1, 9)),
+            # The relation comes first; its untagged member way after it.
+            '<relation id="7"><member type="way" ref="3" role="outer"/>'
+            '<tag k="type" v="multipolygon"/><tag k="building" v="yes"/></relation>',
+            '<way id="3"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="1"/></way>',
+            # The last occurrence of an id wins, kept or dropped.
+            '<way id="4"><nd ref="4"/><nd ref="5"/><tag k="highway" v="service"/></way>',
+            '<way id="4"><nd ref="4"/><nd ref="5"/><tag k="barrier" v="fence"/></way>',
+            '<way id="5"><nd ref="5"/><nd ref="6"/><tag k="railway" v="rail"/></way>',
+            '<way id="5"><nd ref="6"/><nd ref="7"/><tag k="highway" v="path"/></way>',
+            '<way id="6"><nd ref="8"/><nd ref="7"/></way>',
+            '<way id="6"><nd ref="8"/><nd ref="7"/><tag k="power" v="line"/></way>',
+            '<relation id="8"><tag k="type" v="multipolygon"/><tag k="building" v="yes"/>'
+            "</relation>",
+            '<relation id="8"><tag k="type" v="route"/></relation>',
+        ]
+    )
+    data = read_osm(osm_file(tmp_path, body))
+    assert list(data.relations) == [7]
+    assert list(data.ways) == [3, 5]
+    assert data.ways[5].refs == (6, 7) and data.ways[5].tags == {"highway": "path"}
+    assert data.nodes.ids.tolist() == [1, 2, 3, 6, 7]
+    assert data.dropped == {"nodes": 3, "ways": 2, "relations": 1}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason", "where"),
+    [
+        # Elements that would be dropped are still checked in full.
+        (
+            '<way id="1"><nd ref="1"/><nd/><tag k="landuse" v="grass"/></way>',
+            "<nd> without",
+            (3, 26),
+        ),
+        (
+            '<relation id="1"><member type="area" ref="1"/><tag k="type" v="route"/></relation>',
+            "type='area'",
+            (3, 18),
+        ),
+        ('<relation id="1"><tag k="type"/></relation>', "<tag> without v=", (3, 18)),
+        # References and ids LeanRoute stores as int64.
+        ('<way id="1"><nd ref="9223372036854775808"/></way>', "does not fit in 64 bits", (3, 13)),
+        ('<way id="-9223372036854775809"/>', "way id -9223372036854775809 does not fit", (3, 1)),
+        ('<relation id="9223372036854775808"/>', "relation id 9223372036854775808", (3, 1)),
+    ],
+)
+def test_dropped_elements_are_still_checked(tmp_path, body, reason, where):
+    for keep_all in (False, True):
+        with pytest.raises(InputFileError) as caught:
+            read_osm(osm_file(tmp_path, body), keep_all=keep_all)
+        assert reason in str(caught.value)
+        assert position(caught.value) == where
+
+
+def test_largest_ids_are_read(tmp_path):
+    top = 2**63 - 1
+    body = (
+        f'<node id="{top}" lat="1" lon="1"/><node id="{-top - 1}" lat="2" lon="2"/>'
+        f'<way id="{top}"><nd ref="{top}"/><nd ref="{-top - 1}"/><tag k="highway" v="path"/>'
+        "</way>"
+    )
+    data = read_osm(osm_file(tmp_path, body))
+    assert data.ways[top].refs == (top, -top - 1)
+    assert data.nodes.ids.tolist() == [-top - 1, top]
+
+
+def wanted(data):
+    """What read_osm should keep of *data* (read whole), from the rule written out again."""
+    from leanroute.route.multipolygon import is_building_relation
+    from leanroute.route.osm_needs import FEATURE_KEYS
+
+    relations = [r.id for r in data.relations.values() if is_building_relation(r, data)]
+    members = {m.ref for r in relations for m in data.relations[r].members if m.type == "way"}
+    ways = [
+        w.id
+        for w in data.ways.values()
+        if {"highway", "building", "building:part"} & set(w.tags)
+        or (w.id in members and not FEATURE_KEYS & set(w.tags))
+    ]
+    nodes = {ref for w in ways for ref in data.ways[w].refs}
+    return ways, relations, sorted(nodes & set(data.nodes.ids.tolist())), members
+
+
+@pytest.mark.parametrize("name", README_TABLE)
+def test_extract_keeps_what_is_needed(extracts, needed, name):
+    whole, data = extracts[name], needed[name]
+    ways, relations, nodes, members = wanted(whole)
+    assert list(data.ways) == ways
+    assert list(data.relations) == relations
+    assert data.nodes.ids.tolist() == nodes
+    # Kept objects are the same as in the whole file.
+    assert all(data.ways[w] == whole.ways[w] for w in ways)
+    assert all(data.relations[r] == whole.relations[r] for r in relations)
+    rows = whole.nodes.index_of(data.nodes.ids)
+    assert np.array_equal(whole.nodes.lat[rows], data.nodes.lat)
+    assert np.array_equal(whole.nodes.lon[rows], data.nodes.lon)
+    # No building multipolygon lost a member way the file has.
+    assert {m for m in members if m in whole.ways} <= set(data.ways)
+    # The file's counts, as the README gives them, and what was dropped.
+    file_counts = (data.file_nodes, data.file_ways, data.file_relations)
+    assert file_counts == README_TABLE[name][:3]
+    assert data.dropped == {
+        "nodes": len(whole.nodes) - len(nodes),
+        "ways": len(whole.ways) - len(ways),
+        "relations": len(whole.relations) - len(relations),
+    }
+    assert data.dropped["nodes"] > 0 and data.dropped["ways"] > 0
+    # Every building and highway way of the README's table is kept; so are the relations.
+    kept = list(data.ways.values())
+    multipolygons = [r for r in data.relations.values() if is_multipolygon_building(r)]
+    assert (
+        sum(map(is_building_way, kept)),
+        sum(map(is_highway_way, kept)),
+        len(multipolygons),
+    ) == README_TABLE[name][3:5] + README_TABLE[name][7:8]
+    assert data.bounds == whole.bounds and data.tagged_nodes == whole.tagged_nodes
+
+
+@pytest.mark.parametrize("name", README_TABLE)
+def test_extract_builds_the_same_scene_from_what_is_kept(extracts, needed, name):
+    from leanroute.route.building_geometry import collect_buildings
+    from leanroute.route.projection import LocalProjection
+    from leanroute.route.road_geometry import collect_roads
+    from leanroute.route.road_graph import RoadGraph
+
+    whole, data = extracts[name], needed[name]
+    projection = LocalProjection(*whole.data_bounds().centre)
+    built = []
+    for osm in (whole, data):
+        xy = np.column_stack(projection.forward(osm.nodes.lat, osm.nodes.lon))
+        graph = RoadGraph.from_osm(osm, xy)
+        built.append((collect_buildings(osm, xy), collect_roads(osm, xy), graph))
+    (buildings, roads, graph), (kept_buildings, kept_roads, kept_graph) = built
+    assert kept_buildings.counts == buildings.counts and buildings.built > 0
+    assert kept_buildings.multipolygons.counts == buildings.multipolygons.counts
+    assert kept_roads.counts == roads.counts and roads.built > 0
+    for ours, theirs in zip(kept_buildings.footprints, buildings.footprints, strict=True):
+        assert (ours.osm_id, ours.height, ours.source) == (
+            theirs.osm_id,
+            theirs.height,
+            theirs.source,
+        )
+        assert ours.outer.shape == theirs.outer.shape
+        assert np.allclose(ours.outer, theirs.outer, rtol=0, atol=1e-9)
+        assert [h.shape for h in ours.holes] == [h.shape for h in theirs.holes]
+    for ours, theirs in zip(kept_roads.roads, roads.roads, strict=True):
+        assert (ours.osm_id, ours.highway, ours.width) == (
+            theirs.osm_id,
+            theirs.highway,
+            theirs.width,
+        )
+        assert ours.xy.shape == theirs.xy.shape
+        assert np.allclose(ours.xy, theirs.xy, rtol=0, atol=1e-9)
+    assert kept_graph.node_count == graph.node_count and len(kept_graph.seg_a) == len(graph.seg_a)
+    assert np.array_equal(data.nodes.ids[kept_graph.node_rows], whole.nodes.ids[graph.node_rows])
+    assert np.array_equal(kept_graph.seg_way, graph.seg_way)
