@@ -124,6 +124,33 @@ class ClipBox:
         pieces = [_dedupe(p) for p in pieces]
         return [p for p in pieces if len(p) >= 2]
 
+    def clip_polylines(self, lines) -> list[list[np.ndarray]]:
+        """:meth:`clip_polyline` of every line in *lines*: the same pieces, line by line.
+
+        Lines entirely inside the box (with a padded route, nearly all) are checked and
+        de-duplicated together, a few array operations for all of them rather than several
+        numpy calls per line; only lines that cross an edge are clipped one by one.
+        """
+        lines = [np.asarray(line, dtype=np.float64).reshape(-1, 2) for line in lines]
+        count = len(lines)
+        if not count:
+            return []
+        sizes = np.fromiter((len(line) for line in lines), np.int64, count)
+        points = np.concatenate(lines)
+        line_of = np.repeat(np.arange(count), sizes)
+        crossing = np.bincount(line_of, weights=~self.contains(points), minlength=count) > 0
+        keep = np.ones(len(points), dtype=bool)
+        keep[1:] = np.any(points[1:] != points[:-1], axis=1) | (line_of[1:] != line_of[:-1])
+        kept = np.bincount(line_of[keep], minlength=count)
+        deduped = np.split(points[keep], np.cumsum(kept)[:-1])
+        clipped = []
+        for index, line in enumerate(lines):
+            if crossing[index]:
+                clipped.append(self.clip_polyline(line))
+            else:
+                clipped.append([deduped[index]] if kept[index] >= 2 else [])
+        return clipped
+
     def _liang_barsky(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per segment a->b, the parameter range [t0, t1] inside the box (t0 > t1: none)."""
         d = b - a

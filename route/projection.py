@@ -54,6 +54,10 @@ _BETA = _series(
 )
 _J2 = 2 * np.arange(1, 7, dtype=np.float64)  # 2j for j = 1..6
 
+#: Points projected at a time: big enough for numpy to run at full speed, small enough that
+#: the series' temporaries stay a few tens of MB.
+CHUNK_POINTS = 1 << 16
+
 
 def _conformal_tau(tau: np.ndarray) -> np.ndarray:
     """Tan of the conformal latitude from tan of the geodetic latitude (Karney eq. 7-9)."""
@@ -130,14 +134,34 @@ class LocalProjection:
         Meant for points within a few hundred kilometres of the centre; far from it the
         series still converges (it is good to ~4000 km) but the scale grows.
         """
-        lat = np.asarray(lat, dtype=np.float64)
-        eta, xi = _forward_unit(lat, self._dlon(lon))
-        return _RECT_A * eta, _RECT_A * xi - self._y0
+        lat, lon = np.broadcast_arrays(np.asarray(lat, np.float64), np.asarray(lon, np.float64))
+        if lat.size <= CHUNK_POINTS:
+            eta, xi = _forward_unit(lat, self._dlon(lon))
+            return _RECT_A * eta, _RECT_A * xi - self._y0
+        # The series makes a dozen (n, 6) temporaries: in chunks, their memory stays bounded
+        # (~30 MB) however many nodes the file has, instead of ~250 bytes per node.
+        x = np.empty(lat.shape, np.float64)
+        y = np.empty(lat.shape, np.float64)
+        flat_lat, flat_lon, flat_x, flat_y = lat.ravel(), lon.ravel(), x.reshape(-1), y.reshape(-1)
+        for start in range(0, lat.size, CHUNK_POINTS):
+            part = slice(start, start + CHUNK_POINTS)
+            eta, xi = _forward_unit(flat_lat[part], self._dlon(flat_lon[part]))
+            flat_x[part] = _RECT_A * eta
+            flat_y[part] = _RECT_A * xi - self._y0
+        return x, y
 
     def inverse(self, x, y) -> tuple[np.ndarray, np.ndarray]:
         """Unproject metres to degrees: returns ``(lat, lon)`` with the shape of the inputs."""
-        eta = np.asarray(x, dtype=np.float64) / _RECT_A
-        xi = (np.asarray(y, dtype=np.float64) + self._y0) / _RECT_A
+        x, y = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(y, np.float64))
+        if x.size > CHUNK_POINTS:  # bounded temporaries, as in forward()
+            lat, lon = np.empty(x.shape), np.empty(x.shape)
+            flat = (x.ravel(), y.ravel(), lat.reshape(-1), lon.reshape(-1))
+            for start in range(0, x.size, CHUNK_POINTS):
+                part = slice(start, start + CHUNK_POINTS)
+                flat[2][part], flat[3][part] = self.inverse(flat[0][part], flat[1][part])
+            return lat, lon
+        eta = x / _RECT_A
+        xi = (y + self._y0) / _RECT_A
         angle_xi = xi[..., None] * _J2
         angle_eta = eta[..., None] * _J2
         xi_p = xi - np.sum(_BETA * np.sin(angle_xi) * np.cosh(angle_eta), axis=-1)

@@ -110,3 +110,21 @@ def test_from_bounds_holds_the_projected_box():
     assert box.contains(np.column_stack((x, y))).all()
     width, height = box.size
     assert width == pytest.approx(5300, rel=0.01) and height == pytest.approx(2973, rel=0.01)
+
+
+def test_clip_polylines_gives_every_lines_clip_polyline_pieces():
+    rng = np.random.default_rng(3)
+    box = ClipBox(-100, -100, 100, 100)
+    lines = []
+    for index in range(600):
+        line = rng.uniform(-150, 150, (int(rng.integers(0, 8)), 2)).round(0)
+        if len(line) > 2 and index % 3 == 0:
+            line[1] = line[0]  # a repeated point
+        lines.append(line * (0.5 if index % 2 else 1.0))  # half of them well inside
+    together = box.clip_polylines(lines)
+    assert len(together) == len(lines)
+    for line, pieces in zip(lines, together, strict=True):
+        alone = box.clip_polyline(line)
+        assert len(pieces) == len(alone)
+        assert all(np.array_equal(a, b) for a, b in zip(pieces, alone, strict=True))
+    assert box.clip_polylines([]) == []

@@ -221,3 +221,36 @@ def test_real_extracts_give_roads_in_every_group():
         assert mesh.loop_vertices.max() < mesh.vertex_count
     segments = sum(len(r.xy) - 1 for r in result.roads)
     assert sum(m.face_count for m in meshes.values()) == segments
+
+
+@pytest.mark.parametrize("name", ["krems.osm", "berlin_mitte_kreuzberg.osm"])
+@pytest.mark.parametrize("half", [None, 400.0])
+def test_all_ways_at_once_gives_what_way_by_way_gives(name, half):
+    # collect_roads handles complete ways together; the per-way path is the reference.
+    from leanroute.route.osm_parse import read_osm
+    from leanroute.route.road_geometry import _pieces_of_incomplete
+
+    osm = read_osm(SHARED_DATA / "osm" / name, keep_all=True)
+    xy = project(osm)
+    box = None
+    if half is not None:  # a box in the middle of the data: some ways in, some out, some across
+        cx, cy = np.median(xy, axis=0)
+        box = (cx - half, cy - half, cx + half, cy + half)
+    result = collect_roads(osm, xy, box)
+    lines = iter(result.roads)
+    expected = dict.fromkeys(("skipped_missing_nodes", "skipped_degenerate", "outside_box"), 0)
+    for way in osm.ways.values():
+        highway = way.tags.get("highway")
+        if highway not in ROAD_CLASSES or way.tags.get("area") == "yes":
+            continue
+        verdict, pieces, _ = _pieces_of_incomplete(way, osm, xy, box)
+        if verdict != "built":
+            expected[verdict] += 1
+            continue
+        for piece in pieces:
+            line = next(lines)
+            assert (line.osm_id, line.highway) == (way.id, highway)
+            assert np.array_equal(line.xy, piece)
+    assert next(lines, None) is None
+    assert {key: getattr(result, key) for key in expected} == expected
+    assert result.built > 50 and (box is None or result.outside_box > 50)
