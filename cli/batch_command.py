@@ -7,16 +7,13 @@ from pathlib import Path
 from ..batch.coordinator import BatchOptions, Coordinator
 from ..batch.jobs_file import SETTING_COLUMNS, read_jobs
 from ..batch.sharding import Shard
-from ..memory.budget import MemoryBudget
+from ..memory.budget import DEFAULT_HARD_FRACTION, MemoryBudget
 from ..memory.process_memory import available_bytes, rss_bytes
 from ..memory.units import format_bytes, parse_size
 from ..route.errors import SettingsError
 
 #: The shell's convention for a run stopped by Ctrl+C.
 EXIT_INTERRUPTED = 130
-
-#: Share of the memory available at the start that ``--hard-budget auto`` allows.
-AUTO_HARD_FRACTION = 0.8
 
 #: Every per-job setting but ``snap`` (``--no-snap``) has an option of the column's name.
 OVERRIDES = tuple(column for column in SETTING_COLUMNS if column != "snap")
@@ -108,8 +105,8 @@ def resolve_budget(args) -> "tuple[MemoryBudget, int | None]":
         return MemoryBudget(soft=soft), None
     if text == "auto":
         rss, available = rss_bytes(), available_bytes()
-        limit = int((rss + available) * AUTO_HARD_FRACTION) if rss and available else None
-        return MemoryBudget(soft=soft, hard_fraction=AUTO_HARD_FRACTION), limit
+        limit = int((rss + available) * DEFAULT_HARD_FRACTION) if rss and available else None
+        return MemoryBudget(soft=soft, hard_fraction=DEFAULT_HARD_FRACTION), limit
     hard = _size("--hard-budget", args.hard_budget)
     return MemoryBudget(soft=soft, hard=hard), hard
 

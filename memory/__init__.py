@@ -21,6 +21,8 @@ _EXPORTS = {
     "GCPolicy": "gc_policy",
     "MemoryBudget": "budget",
     "MemoryBudgetExceeded": "budget",
+    "MemoryBudgetForecast": "budget",
+    "StageForecast": "budget",
     "BoundedCache": "bounded_cache",
     "memoize": "bounded_cache",
     "leak_check": "leak_check",

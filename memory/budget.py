@@ -4,6 +4,11 @@ from dataclasses import asdict, dataclass
 
 from .units import format_bytes, parse_size
 
+#: The default hard budget: this share of what the process could use when a stage starts (its
+#: RSS plus the memory still available), so a build stops, or refuses to start a stage, well
+#: before the machine swaps.
+DEFAULT_HARD_FRACTION = 0.8
+
 ADVICE = (
     "Try a smaller area (less padding around the route), fewer layers, a higher hard budget "
     "(MemoryBudget(hard='...') or the add-on preferences), or close other programs."
@@ -27,6 +32,38 @@ class MemoryBudgetExceeded(MemoryError):  # noqa: N818 - the name the API promis
             f"over the hard budget of {format_bytes(limit)}{source}. "
             f"The stage was rolled back. {advice}"
         )
+
+
+class MemoryBudgetForecast(MemoryBudgetExceeded):
+    """A stage was not started: its estimated need would take RSS over the hard budget.
+
+    Raised before the stage runs (nothing to roll back); ``reached`` is the RSS the stage
+    would have reached, ``rss`` the RSS when it was refused.
+    """
+
+    def __init__(
+        self, stage: str, limit: int, rss: int, forecast: "StageForecast", *, how: str = ""
+    ):
+        self.stage, self.limit, self.how, self.advice = stage, limit, how, ADVICE
+        self.rss, self.forecast = rss, forecast
+        self.reached = rss + forecast.bytes
+        source = f" ({how})" if how else ""
+        MemoryError.__init__(
+            self,
+            f"stage '{stage}' not started: it is estimated to need {format_bytes(forecast.bytes)}"
+            f" more ({forecast.basis}), which would take process memory (RSS) from "
+            f"{format_bytes(rss)} to {format_bytes(self.reached)}, over the hard budget of "
+            f"{format_bytes(limit)}{source}. Nothing was built. {ADVICE}",
+        )
+
+
+@dataclass(frozen=True)
+class StageForecast:
+    """How much a stage is expected to raise RSS above its start (bytes), and from what."""
+
+    bytes: int
+    #: What the estimate was made from, for messages: "98,000 buildings", "a 61 MB file".
+    basis: str
 
 
 class BudgetInterrupt(BaseException):
@@ -60,6 +97,11 @@ class MemoryBudget:
                 f"hard_fraction must be in (0, 1], not {self.hard_fraction!r}: "
                 "it is a share of the memory available when the stage starts"
             )
+
+    @classmethod
+    def default(cls, soft: "str | int | None" = None) -> "MemoryBudget":
+        """The budget a build gets when none is given: :data:`DEFAULT_HARD_FRACTION`."""
+        return cls(soft=soft, hard_fraction=DEFAULT_HARD_FRACTION)
 
     @property
     def enabled(self) -> bool:

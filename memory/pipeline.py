@@ -29,7 +29,7 @@ import bpy
 
 from . import process_memory
 from .blender_stats import undo_settings
-from .budget import MemoryBudget
+from .budget import MemoryBudget, MemoryBudgetForecast, StageForecast
 from .cleanup_policy import CleanupPolicy
 from .datablock_owner import DataBlockOwner
 from .gc_policy import GCFreeze, GCPolicy
@@ -54,7 +54,7 @@ class Pipeline:
     ):
         self.name = name
         self.policy = policy or CleanupPolicy()
-        self.budget = budget or MemoryBudget()
+        self.budget = budget or MemoryBudget.default()
         self.gc_policy = gc_policy or GCPolicy()
         self.sampler = MemorySampler(sampler_interval)
         self.owner = owner or DataBlockOwner()
@@ -66,9 +66,30 @@ class Pipeline:
         self._python_peaks: dict[int, int] = {}
         self._started = 0.0
 
-    def stage(self, name: str) -> Stage:
-        """A new guarded stage of this pipeline, to use as a context manager."""
-        return Stage(self, name)
+    def stage(self, name: str, *, forecast: "StageForecast | None" = None) -> Stage:
+        """A new guarded stage of this pipeline, to use as a context manager.
+
+        With a *forecast* of the stage's RSS growth, a stage that would go over the hard
+        budget is refused before it starts (:class:`.budget.MemoryBudgetForecast`).
+        """
+        return Stage(self, name, forecast)
+
+    def check_forecasts(self, forecasts: "dict[str, StageForecast]") -> None:
+        """Refuse now if any of these coming stages is expected to go over the hard budget.
+
+        The budget is resolved as a stage starting now would resolve it; raises
+        :class:`.budget.MemoryBudgetForecast` naming the first stage that would not fit, so
+        a build can stop before its first stage rather than in the middle.
+        """
+        if not forecasts or not self.budget.enabled:
+            return
+        rss = process_memory.rss_bytes()
+        resolved = self.budget.resolve(rss, process_memory.available_bytes())
+        if resolved.hard is None or rss is None:
+            return
+        for name, forecast in forecasts.items():
+            if rss + forecast.bytes > resolved.hard:
+                raise MemoryBudgetForecast(name, resolved.hard, rss, forecast, how=resolved.how)
 
     def __enter__(self) -> "Pipeline":
         self._acquire()

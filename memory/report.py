@@ -108,6 +108,9 @@ class StageReport:
     error: "str | None" = None
     budget_soft: "int | None" = None
     budget_hard: "int | None" = None
+    #: The RSS growth the stage was expected to need (bytes), and what that was estimated from.
+    forecast: "int | None" = None
+    forecast_basis: str = ""
     gc_policy: str = "default"
 
     def delta(self, metric: str) -> "int | None":

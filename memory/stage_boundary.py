@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 
 from . import bmesh_ledger, cache_registry
 from .blender_stats import blender_allocated_bytes
-from .budget import BudgetInterrupt, MemoryBudgetExceeded, ResolvedBudget
+from .budget import (
+    BudgetInterrupt,
+    MemoryBudgetExceeded,
+    MemoryBudgetForecast,
+    ResolvedBudget,
+    StageForecast,
+)
 from .datablock_owner import (
     count_by_type,
     created_since,
@@ -35,10 +41,13 @@ if TYPE_CHECKING:
 class Stage:
     """A guarded stage: ``with pipeline.stage("roads") as stage: ...``."""
 
-    def __init__(self, pipeline: "Pipeline", name: str):
+    def __init__(self, pipeline: "Pipeline", name: str, forecast: "StageForecast | None" = None):
         self.pipeline = pipeline
         self.name = name
+        self.forecast = forecast
         self.report = StageReport(name, gc_policy=pipeline.gc_policy.mode)
+        if forecast is not None:
+            self.report.forecast, self.report.forecast_basis = forecast.bytes, forecast.basis
         self._rollback_callbacks: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._armed = False
@@ -198,6 +207,10 @@ class Stage:
                     advice="Memory was already over the budget when the stage started, "
                     "even after cleanup: run the next job in a fresh process.",
                 )
+        forecast = self.forecast
+        if hard is not None and rss is not None and forecast and rss + forecast.bytes > hard:
+            # Said before the stage starts, not after the machine has started swapping.
+            raise MemoryBudgetForecast(self.name, hard, rss, forecast, how=self._budget.how)
 
     def _watch(self, rss: int) -> None:
         # Sampler thread: no bpy here.

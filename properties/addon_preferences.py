@@ -62,7 +62,7 @@ class LEANROUTE_AP_preferences(bpy.types.AddonPreferences):
     hard_budget: bpy.props.StringProperty(
         name="Hard Budget",
         description="Process memory (RSS) at which a stage is stopped and rolled back, "
-        "e.g. '2 GB'. Empty: none",
+        "e.g. '2 GB'. Empty: 80 % of the memory available when the stage starts",
         default="",
     )
     __annotations__.update(
@@ -176,6 +176,8 @@ def memory_budget(prefs) -> MemoryBudget:
             label = name.replace("_", " ")
             raise SettingsError(f"preferences: {label}", problem)
         sizes[name.split("_")[0]] = text or None
+    if sizes["hard"] is None:
+        return MemoryBudget.default(soft=sizes["soft"])
     return MemoryBudget(**sizes)
 
 

@@ -15,6 +15,12 @@ The new build goes into a fresh ``LeanRoute`` collection beside the previous one
 every scene stage has succeeded is the previous build removed (data-blocks, not orphans).
 A failure or cancel removes what this build made and restores the scene settings it changed,
 so the scene is as it was; output files are written under temporary names and renamed.
+
+Before each stage, its memory forecast and those of the later stages that can already be
+estimated (:mod:`.memory_forecast`: from the file's size, then from the parsed counts) are
+checked against the hard budget, the default one included (80 % of the memory available);
+a build that would not fit stops with :class:`~..memory.budget.MemoryBudgetForecast` before
+the stage that would not, and is rolled back like any other failure.
 """
 
 from collections.abc import Callable
@@ -122,7 +128,11 @@ class SceneBuild:
         if self.on_stage is not None:
             self.on_stage(name, self._next, len(STAGES))
         try:
-            with self.pipeline.stage(name) as stage:
+            # Every coming stage that can be estimated now is checked against the budget,
+            # so a build that will not fit stops before it has spent time on earlier stages.
+            forecasts = self.state.forecasts(STAGES[self._next :])
+            self.pipeline.check_forecasts(forecasts)
+            with self.pipeline.stage(name, forecast=forecasts.get(name)) as stage:
                 scene_stages.run_stage(name, self.state, stage)
         except BaseException:
             self._roll_back()

@@ -24,6 +24,8 @@ from .build_collection import (
 )
 from .errors import RouteError
 from .materials import make_material
+from .memory_forecast import InputSize, count_input, size_of_file, with_frames
+from .memory_forecast import forecast as stage_forecast
 from .mesh_arrays import MeshArrays
 from .settings import BuildSettings
 
@@ -48,6 +50,15 @@ class BuildState:
     car_name: str = ""
     camera_name: str = ""
     scene_settings: dict = field(default_factory=dict)
+    #: What is known of the input's size, for the stages' memory forecasts.
+    input_size: "InputSize | None" = None
+
+    def forecasts(self, names) -> dict:
+        """{stage: StageForecast} for those of *names* that can be estimated now."""
+        if self.input_size is None:
+            self.input_size = size_of_file(self.settings.osm)
+        found = {name: stage_forecast(name, self.input_size) for name in names}
+        return {name: value for name, value in found.items() if value is not None}
 
     def collection(self) -> "bpy.types.Collection":
         """The collection of this build (looked up by name: references dangle after undo)."""
@@ -89,11 +100,16 @@ def parse(state: BuildState, stage) -> None:
     settings = state.settings
     state.osm = read_osm(settings.osm)
     osm = state.osm
+    state.input_size = count_input(osm, size_of_file(settings.osm).file_bytes)
+    # Kept: what roads, buildings and the route need (osm_needs); the file holds more.
     state.results["osm"] = {
         "file": str(settings.osm),
         "nodes": len(osm.nodes),
         "ways": len(osm.ways),
         "relations": len(osm.relations),
+        "file_nodes": osm.file_nodes,
+        "file_ways": osm.file_ways,
+        "file_relations": osm.file_relations,
     }
     if settings.gpx is not None:
         from .gpx_track import read_gpx
@@ -152,8 +168,18 @@ def route(state: BuildState, stage) -> None:
     if len(route_xy) < 2:
         raise RouteError("the route is empty: the waypoints lead nowhere")
     state.route_xy = np.asarray(route_xy, np.float64)
+    state.input_size = with_frames(state.input_size, _frames_of(state))
     state.box = ClipBox.around(state.route_xy, settings.padding_m)
     state.results["clip_box_m"] = [round(v, 1) for v in state.box.as_tuple()]
+
+
+def _frames_of(state: BuildState) -> int:
+    """About how many frames the drive along the found route will take (for the forecast)."""
+    settings = state.settings
+    if settings.frame_end is not None:
+        return settings.frame_end - settings.frame_start + 1
+    length = float(np.hypot(*np.diff(state.route_xy, axis=0).T).sum())
+    return int(length / settings.speed_mps * settings.fps) + 1
 
 
 def _track_route(state: BuildState, graph, data_bounds) -> np.ndarray:
@@ -198,10 +224,11 @@ def roads(state: BuildState, stage) -> None:
     if "roads" not in settings.layers:
         return
     found = collect_roads(state.osm, state.xy, state.box.as_tuple())
+    clipped = state.box.clip_polylines([line.xy for line in found.roads])
     lines = [
         RoadLine(line.osm_id, line.highway, line.group, line.width, piece)
-        for line in found.roads
-        for piece in state.box.clip_polyline(line.xy)
+        for line, pieces in zip(found.roads, clipped, strict=True)
+        for piece in pieces
     ]
     arrays = road_mesh(lines)
     materials = [make_material(f"road {group}") for group in ROAD_GROUPS]

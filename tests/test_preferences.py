@@ -4,6 +4,7 @@ import addon_utils
 import bpy
 import pytest
 
+from leanroute.memory.budget import MemoryBudget
 from leanroute.memory.cleanup_policy import CleanupPolicy
 from leanroute.properties import addon_preferences
 from leanroute.route.errors import SettingsError
@@ -18,7 +19,8 @@ def _raise(error):
 def test_defaults_are_the_hygiene_defaults(addon_scene):
     prefs = addon_preferences.get_preferences()
     assert addon_preferences.cleanup_policy(prefs) == CleanupPolicy()
-    assert not addon_preferences.memory_budget(prefs).enabled
+    # Empty budgets: the default hard budget, a share of the memory available.
+    assert addon_preferences.memory_budget(prefs) == MemoryBudget.default()
     assert addon_preferences.sampler_interval(prefs) == pytest.approx(0.01)
 
 

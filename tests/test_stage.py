@@ -14,8 +14,10 @@ from leanroute.memory import (
     GCPolicy,
     MemoryBudget,
     MemoryBudgetExceeded,
+    MemoryBudgetForecast,
     Pipeline,
     PipelineReport,
+    StageForecast,
     stage,
 )
 from leanroute.memory.process_memory import rss_bytes
@@ -196,6 +198,48 @@ def test_a_checkpoint_stops_over_the_hard_budget():
         hold = [b"z" * (100 * MIB)]
         loop.checkpoint()
     del hold
+
+
+def test_a_stage_forecast_over_the_hard_budget_refuses_before_the_body_runs():
+    start = rss_bytes()
+    pipeline = Pipeline("forecast", budget=MemoryBudget(hard=start + 200 * MIB))
+    need = StageForecast(500 * MIB, "estimated from 1,000,000 buildings")
+    ran = []
+    with (
+        pipeline,
+        pytest.raises(MemoryBudgetForecast) as raised,
+        pipeline.stage("buildings", forecast=need),
+    ):
+        ran.append(True)
+    error = raised.value
+    assert ran == [] and isinstance(error, MemoryBudgetExceeded)
+    assert error.stage == "buildings" and error.limit == start + 200 * MIB
+    assert error.forecast == need and error.reached == error.rss + need.bytes
+    message = str(error)
+    assert message.startswith("stage 'buildings' not started: it is estimated to need 500.0 MiB")
+    assert "estimated from 1,000,000 buildings" in message and "Nothing was built" in message
+    # A forecast that fits runs, and the report keeps it beside what the stage really took.
+    with pipeline, pipeline.stage("small", forecast=StageForecast(MIB, "a guess")):
+        pass
+    small = pipeline.report.stages[-1]
+    assert small.status == "ok" and (small.forecast, small.forecast_basis) == (MIB, "a guess")
+    # The same check for several coming stages at once names the first that would not fit.
+    with pytest.raises(MemoryBudgetForecast, match="stage 'roads' not started"):
+        pipeline.check_forecasts({"parse": StageForecast(MIB, "x"), "roads": need})
+
+
+def test_without_a_budget_the_default_is_a_share_of_available_memory():
+    pipeline = Pipeline("default budget")
+    assert pipeline.budget == MemoryBudget.default()
+    with pipeline, pipeline.stage("one"):
+        pass
+    hard = pipeline.report.stages[0].budget_hard
+    assert hard is not None and hard > rss_bytes()
+    # An explicit MemoryBudget() is no budget at all.
+    unlimited = Pipeline("none", budget=MemoryBudget())
+    with unlimited, unlimited.stage("one"):
+        pass
+    assert unlimited.report.stages[0].budget_hard is None
 
 
 def test_a_hard_budget_as_a_fraction_of_available_memory():
