@@ -13,7 +13,7 @@ help:
 	@echo "make test       set up the venv and run the module, binary and packaging test lanes"
 	@echo "make extension  fetch the psutil wheels, build and validate dist/leanroute-*.zip"
 	@echo "make lint       ruff check"
-	@echo "make bench      run the benchmarks into bench/results.json, docs/benchmarks.md (~5 min)"
+	@echo "make bench      run the benchmarks into bench/results.json, docs/benchmarks.md (~7 min)"
 	@echo "make clean      remove build outputs (not the venv)"
 
 # The development environment: bpy 5.0.1 (the whole of Blender as a module), pytest,
@@ -54,6 +54,7 @@ bench: venv
 	$(PY) bench/stage_overhead.py
 	$(PY) bench/gc_policy.py --repeats 6
 	$(PY) bench/panel_refresh.py
+	$(PY) bench/scale_bench.py
 	$(PY) bench/report.py --strict --since-file build/.bench-started
 
 clean:

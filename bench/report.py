@@ -41,6 +41,7 @@ REQUIRED = {
     "parse": "bench/parse_bench.py",
     "geometry": "bench/geometry_bench.py",
     "batch_throughput": "bench/batch_throughput.py",
+    "scale": "bench/scale_bench.py",
 }
 
 #: How a metric key ends, and how its value is shown. Checked longest first.
@@ -49,7 +50,9 @@ UNITS = {
     "_percent": "percent",
     "_count": "count",
     "_mib": "mib",
+    "_kib": "kib",
     "_mb": "mb",
+    "_ms": "ms",
     "_s": "s",
     "seconds": "s",
 }
@@ -74,7 +77,7 @@ def ratio(what: str, value: float, spread: "tuple[float, float] | None" = None) 
     return out
 
 
-def make_row(
+def make_row(  # noqa: PLR0913 - one argument per field of a row
     benchmark: str,
     title: str,
     measures: str,
@@ -84,8 +87,13 @@ def make_row(
     rounds: int,
     target: "str | None" = None,
     target_met: "bool | None" = None,
+    tables: "list[dict] | None" = None,
 ) -> dict:
-    """A row in the shared format; refuses metric keys without a unit suffix."""
+    """A row in the shared format; refuses metric keys without a unit suffix.
+
+    *tables* are extra tables for the row's section: ``{"title", "columns", "rows"}`` with
+    the cells as text.
+    """
     for name, metrics in variants.items():
         for key in metrics:
             if unit_of(key) is None:
@@ -100,6 +108,8 @@ def make_row(
         "target_met": target_met if target is not None else None,
         "rounds": rounds,
     }
+    if tables:
+        row["tables"] = tables
     return row
 
 
@@ -260,7 +270,14 @@ def format_value(key: str, value) -> str:
     number = format_number(value)
     if unit == "s":
         return f"{format_number(value * 1000)} ms" if abs(value) < 1 else f"{value:.2f} s"
-    suffixes = {"mib": " MiB", "mb": " MB", "per_min": "/min", "percent": " %"}
+    suffixes = {
+        "mib": " MiB",
+        "kib": " KiB",
+        "mb": " MB",
+        "ms": " ms",
+        "per_min": "/min",
+        "percent": " %",
+    }
     return number + suffixes.get(unit, "")
 
 
@@ -337,6 +354,12 @@ def render_details(row: dict) -> "list[str]":
         for name, metrics in variants.items():
             cells = [format_value(key, metrics[key]) if key in metrics else "" for key in keys]
             lines.append(f"| {_cell(name)} | " + " | ".join(map(_cell, cells)) + " |")
+        lines.append("")
+    for table in row.get("tables") or ():
+        lines += [f"{table['title']}:", ""]
+        lines.append("| " + " | ".join(map(_cell, table["columns"])) + " |")
+        lines.append("|---" * len(table["columns"]) + "|")
+        lines.extend("| " + " | ".join(map(_cell, cells)) + " |" for cells in table["rows"])
         lines.append("")
     if row.get("ratios"):
         lines.append("**Ratios:**")

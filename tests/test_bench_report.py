@@ -186,3 +186,22 @@ def test_main_writes_both_files_and_is_strict_only_when_asked(report, tmp_path):
     marker.touch()
     os.utime(results / "parse.json", (0, 0))  # from before the run
     assert report.main([*argv, "--strict", "--since-file", str(marker)]) == 1
+
+
+def test_a_rows_extra_tables_and_new_units_render(report):
+    made = report.make_row(
+        "scale",
+        "Scale",
+        "Full builds of generated cities.",
+        {"1,000 buildings": {"time_per_building_net_ms": 0.0612, "peak_per_building_net_kib": 2.4}},
+        [report.ratio("time per building, 100 k vs 1 k", 1.05)],
+        rounds=3,
+        tables=[
+            {"title": "Per stage", "columns": ["stage", "1,000: s"], "rows": [["parse", "0.04"]]}
+        ],
+    )
+    text = "\n".join(report.render_details(made))
+    assert "| time per building net | peak per building net |" in text
+    assert "0.0612 ms" in text and "2.40 KiB" in text
+    assert "Per stage:\n\n| stage | 1,000: s |\n|---|---|\n| parse | 0.04 |" in text
+    assert "tables" not in report.make_row("plain", "t", "m", {}, [], rounds=1)
