@@ -6,34 +6,28 @@ two-block ways as OpenStreetMap splits them), built whole (padding past the city
 the same 300 m route across the central block, with the default memory budget, and saved to
 a .blend: every stage runs.
 
-Every build runs in a fresh process (hidden flag ``--child``), which first builds and removes
-the one-building city (a warm-up: imports, Blender's first-use allocations), then measures RSS and
-Blender's allocator, runs the measured build and reports, per stage, the wall time (the stage's
-body and its boundary), the peak RSS above the process's RSS before the build ("peak growth")
-and Blender's allocator after the stage; and the build's total time and peak.
+Two kinds of fresh processes (hidden flag ``--child``), each first building and removing the
+fixed-cost city (a warm-up: imports, Blender's first-use allocations):
 
-Per-building cost is reported two ways:
+- **memory**: one measured build of one size, the first in its process (a later build would
+  reuse heap the earlier one freed but the allocator kept, hiding most of a small city's
+  growth): per stage, the peak RSS above the RSS before the build ("peak growth") and
+  Blender's allocator after the stage; medians over the processes of each size;
+- **time**: every size in one process (three builds each, one of 100 k), each build followed
+  by a build of the fixed-cost city; the net time of a build is the difference of the pair.
+  This shared VM switches between full and half speed for seconds at a time (what other
+  guests run: a plain Python loop takes 19.5 or 39 ms, nothing between; a 1 k build 0.17 or
+  0.30 s), so each build's net time is taken relative to the fixed-cost build right after
+  it, ``(T(N) - T(fixed)) / T(fixed)``, which cancels the machine's speed at that moment;
+  medians over all pairs, times the run's median fixed-cost build to read as seconds.
 
-- **raw**: the whole build's time (or peak growth) divided by N;
-- **net**: the same after taking away the fixed cost of a build, measured directly as the build
-  of a one-building, one-block city along the same route (same stages, the same car and
-  animation): ``(cost(N) - cost(1)) / (N - 1)``. A linear pipeline has a constant net cost
-  per building; a super-linear stage makes it grow with N. The headline ratios compare the
-  net costs at 100 k and at 1 k, and the spread over all sizes.
+Per-building cost, **raw**: the whole build's time divided by N; **net**: after taking away the
+fixed cost of a build, measured directly as the build of a one-building, one-block city along
+the same route (same stages, the same car, animation and save): ``(cost(N) - cost(1)) / (N -
+1)``; for the peak, stage by stage (see :func:`per_building`). A linear pipeline has a
+constant net cost per building; a super-linear stage makes it grow with N.
 
-Times: every build of a city is followed, in the same process, by a build of the fixed-cost
-city, and the net time is the median over these pairs of their difference (per stage too).
-On this shared VM a build's time swings by up to 2x between minutes with what other guests
-take (CPU steal, which ``time.process_time`` does not escape either); the 1 k city's net
-cost, ~60 ms, is a difference of two builds, so only builds run moments apart are compared.
-Builds per process: five for the small cities, three for 10 k, one for 100 k.
-
-Memory: the peak growth of the first build in each process (medians over the processes),
-net of the fixed-cost city's own first build stage by stage (see :func:`per_building`). A
-later build in the same process reuses heap the earlier one freed but the allocator kept,
-which hides most of a small city's growth.
-
-Sizes run interleaved (balanced Latin square) over the rounds. The
+Sizes run in balanced (Latin square) orders over the rounds. The
 forecast each stage was given (``route/memory_forecast.py``) is recorded beside its actual
 peak, so the estimates can be checked against what the stages really took.
 
@@ -62,13 +56,15 @@ TOLERANCE = 0.20
 PEAK_LIMIT = 2 * GIB  # the 100 k build's peak RSS
 
 
-# -- the child: one measured build in a fresh process -----------------------------------------
+# -- the children: measured builds in fresh processes -----------------------------------------
 
 
-def child(
-    osm: str, waypoints: list, warmup_osm: str, warmup_waypoints: list, out: str, builds: int
-) -> "list[dict]":
-    """Warm up, then build *osm* along *waypoints* *builds* times; each build's figures."""
+def _builder(fixed_osm: str, fixed_route: list, out: str):
+    """(settings maker, remove, the fixed-cost settings) after a warm-up build of the fixed city.
+
+    The warm-up pays the imports and Blender's first-use allocations before anything is
+    measured. The fixed-cost build saves its .blend too: writing a file is a fixed cost.
+    """
     import gc
 
     import bpy
@@ -86,20 +82,36 @@ def child(
         gc.collect()
         clean_now("bench", "between builds")
 
-    # The fixed-cost build saves its .blend too: writing a file is part of the fixed cost.
-    fixed = settings(warmup_osm, warmup_waypoints, out=Path(out).with_name("fixed.blend"))
+    fixed = settings(fixed_osm, fixed_route, out=Path(out) / "fixed.blend")
     remove(SceneBuild(fixed).run())
-    measured = []
-    for index in range(builds):
-        figures = measured_build(settings(osm, waypoints, out=Path(out)), remove)
-        figures["first_in_process"] = index == 0
-        # The fixed-cost build right after, in the same process: the pair's difference is
-        # this city's own cost, whatever the shared machine's speed at that moment.
-        paired = measured_build(fixed, remove)
-        figures["fixed_seconds"] = paired["seconds"]
-        figures["fixed_stage_seconds"] = [stage["seconds"] for stage in paired["stages"]]
-        measured.append(figures)
-    return measured
+    return settings, remove, fixed
+
+
+def memory_child(osm: str, route: list, fixed_osm: str, fixed_route: list, out: str) -> dict:
+    """The first build of *osm* in a warmed-up process: memory figures (and its time)."""
+    settings, remove, _ = _builder(fixed_osm, fixed_route, out)
+    return measured_build(settings(osm, route, out=Path(out) / "city.blend"), remove)
+
+
+def time_child(cities: dict, order: list, repeats: dict, out: str) -> dict:
+    """Every size in *order*, each build followed by a fixed-cost build, in one process."""
+    fixed_osm, fixed_route = cities[str(FIXED)]
+    settings, remove, fixed = _builder(fixed_osm, fixed_route, out)
+    timed: dict[str, list] = {}
+    for size in order:
+        path, route = cities[str(size)]
+        for _ in range(repeats[str(size)]):
+            city = measured_build(settings(path, route, out=Path(out) / "city.blend"), remove)
+            alongside = measured_build(fixed, remove)
+            timed.setdefault(str(size), []).append(
+                {
+                    "seconds": city["seconds"],
+                    "stage_seconds": [stage["seconds"] for stage in city["stages"]],
+                    "fixed_seconds": alongside["seconds"],
+                    "fixed_stage_seconds": [st["seconds"] for st in alongside["stages"]],
+                }
+            )
+    return timed
 
 
 def measured_build(settings, remove) -> dict:
@@ -143,7 +155,7 @@ def measured_build(settings, remove) -> dict:
 
 
 def write_cities(folder: Path, sizes) -> dict:
-    """The cities to build: {size: (path, waypoints)}, all driven along the same short route."""
+    """The cities to build: {"size": (path, waypoints)}, all driven along the same short route."""
     from leanroute.route.sample_city import lat_lon_at, write_sample_city
 
     route = [list(lat_lon_at(x, y)) for x, y in ROUTE_XY]
@@ -152,90 +164,109 @@ def write_cities(folder: Path, sizes) -> dict:
         # The fixed-cost city is one block: four streets round one building.
         blocks = 1 if size == FIXED else None
         city = write_sample_city(folder / f"city_{size}.osm", buildings=size, blocks=blocks)
-        cities[size] = (city.path, route)
+        cities[str(size)] = (city.path, route)
     return cities
 
 
-def run_child(cities: dict, size: int, out: Path) -> "list[dict]":
-    """Builds of *size* in a fresh process, each followed by a fixed-cost build."""
-    path, route = cities[size]
-    warm_path, warm_route = cities[FIXED]
-    # Small builds are short and noisy: several per process (removed in between).
-    builds = 1 if size >= 100_000 else 3 if size >= 10_000 else 5
-    out_path = str(out / f"scale_{size}.blend")
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
-        json.dumps([path, route, warm_path, warm_route, out_path, builds]),
-    ]
+def run_child(kind: str, arguments: list):
+    """Run a ``--child`` of *kind* ("memory" or "time") in a fresh process; its JSON answer."""
+    command = [sys.executable, __file__, "--child", json.dumps([kind, *arguments])]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"scale child {size} failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    lines = [line for line in done.stdout.splitlines() if line.startswith("[")]
-    builds = json.loads(lines[-1])
-    for figures in builds:
-        built = (figures["results"].get("buildings") or {}).get("built", 0)
-        if built != size:
-            raise SystemExit(f"the {size}-building city built {built} buildings, not {size}")
-    return builds
+        raise SystemExit(f"scale child {kind} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1])
 
 
-def summarize(runs: "list[dict]") -> dict:
-    """One size's figures over its builds: median times and net times, first-build memory."""
-    first_builds = [run for run in runs if run["first_in_process"]]
+def check_built(figures: dict, size: int) -> None:
+    """Stop if a build did not make every building of its city."""
+    built = (figures["results"].get("buildings") or {}).get("built", 0)
+    if built != size:
+        raise SystemExit(f"the {size}-building city built {built} buildings, not {size}")
+
+
+def memory_summary(runs: "list[dict]") -> dict:
+    """One size's memory figures: medians over the first builds of its processes."""
     stages = []
     for index, stage in enumerate(runs[0]["stages"]):
-        timed = {
-            "seconds": statistics.median(run["stages"][index]["seconds"] for run in runs),
-            "net_seconds": statistics.median(
-                run["stages"][index]["seconds"] - run["fixed_stage_seconds"][index] for run in runs
-            ),
-        }
-        sized = {
-            key: statistics.median(run["stages"][index][key] for run in first_builds)
-            for key in ("peak_growth", "own_growth", "blender_after")
-        }
-        stages.append({"name": stage["name"], **timed, **sized, "forecast": stage["forecast"]})
+        stages.append(
+            {
+                "name": stage["name"],
+                "forecast": stage["forecast"],
+                **{
+                    key: statistics.median(run["stages"][index][key] for run in runs)
+                    for key in ("peak_growth", "own_growth", "blender_after")
+                },
+            }
+        )
     return {
-        "seconds": statistics.median(run["seconds"] for run in runs),
-        "fixed_seconds": statistics.median(run["fixed_seconds"] for run in runs),
-        "net_seconds": statistics.median(run["seconds"] - run["fixed_seconds"] for run in runs),
-        **{
-            key: statistics.median(run[key] for run in first_builds)
-            for key in ("peak_rss", "peak_growth")
-        },
-        "builds": len(runs),
-        "processes": len(first_builds),
-        "budget_hard": runs[0]["budget_hard"],
+        **{key: statistics.median(run[key] for run in runs) for key in ("peak_rss", "peak_growth")},
+        "processes": len(runs),
         "stages": stages,
         "results": runs[0]["results"],
     }
 
 
-def per_building(size_figures: dict, fixed: dict, size: int) -> dict:
+def time_summary(processes: "list[dict]", size: int) -> dict:
+    """One size's times, measured in fixed-cost builds and given back in seconds.
+
+    Each build's net time is taken relative to the fixed-cost build run right after it:
+    ``(T(N) - T(fixed)) / T(fixed)``, which the machine's speed at that moment cancels out
+    of. Medians over every pair of every process, times the median fixed-cost build of the
+    whole run to read as seconds.
+    """
+    pairs = [pair for timed in processes for pair in timed[str(size)]]
+    unit = statistics.median(
+        pair["fixed_seconds"] for timed in processes for many in timed.values() for pair in many
+    )
+    count = len(pairs[0]["stage_seconds"])
+
+    def relative(values) -> float:
+        return statistics.median(values) * unit
+
+    return {
+        "pairs": len(pairs),
+        "seconds": statistics.median(p["seconds"] for p in pairs),
+        "fixed_seconds": statistics.median(p["fixed_seconds"] for p in pairs),
+        "unit_seconds": unit,
+        "net_seconds": relative(
+            (p["seconds"] - p["fixed_seconds"]) / p["fixed_seconds"] for p in pairs
+        ),
+        "stage_seconds": [
+            statistics.median(p["stage_seconds"][i] for p in pairs) for i in range(count)
+        ],
+        "stage_net_seconds": [
+            relative(
+                (p["stage_seconds"][i] - p["fixed_stage_seconds"][i]) / p["fixed_seconds"]
+                for p in pairs
+            )
+            for i in range(count)
+        ],
+    }
+
+
+def per_building(memory: dict, timing: dict, fixed_memory: dict, size: int) -> dict:
     """Raw and net (fixed cost taken away) time and peak growth per building.
 
     The net peak is taken stage by stage: each stage's peak growth minus the fixed-cost
     build's peak growth in the same stage, the largest over the stages. (The whole builds'
-    peaks can fall in different stages: the small city's in the save stage, where the car's
-    animation is the fixed cost, the large one's in the buildings stage.)
+    peaks can fall in different stages: a small city's in the save stage, where the car and
+    its animation are most of it, a large one's in the buildings stage.)
     """
     net_peaks = [
         stage["peak_growth"] - fixed_stage["peak_growth"]
-        for stage, fixed_stage in zip(size_figures["stages"], fixed["stages"], strict=True)
+        for stage, fixed_stage in zip(memory["stages"], fixed_memory["stages"], strict=True)
     ]
     return {
-        "ms_raw": size_figures["seconds"] * 1000 / size,
-        "ms_net": size_figures["net_seconds"] * 1000 / (size - FIXED),
-        "kib_raw": size_figures["peak_growth"] / 1024 / size,
+        "ms_raw": timing["seconds"] * 1000 / size,
+        "ms_net": timing["net_seconds"] * 1000 / (size - FIXED),
         "kib_net": max(net_peaks) / 1024 / (size - FIXED),
     }
 
 
-def stage_table(by_size: dict, sizes) -> dict:
-    """Per stage and size: seconds, ms per 1,000 buildings, peak growth, Blender after."""
-    names = [stage["name"] for stage in by_size[sizes[0]]["stages"]]
+def stage_table(memory: dict, timing: dict, sizes) -> dict:
+    """Per stage and size: seconds, net µs per building, peak growth, Blender after."""
+    names = [stage["name"] for stage in memory[sizes[0]]["stages"]]
     columns = ["stage"]
     for size in sizes:
         label = f"{size:,}"
@@ -249,54 +280,49 @@ def stage_table(by_size: dict, sizes) -> dict:
     for index, name in enumerate(names):
         row = [name]
         for size in sizes:
-            stage = by_size[size]["stages"][index]
+            stage = memory[size]["stages"][index]
+            net = timing[size]["stage_net_seconds"][index] * 1e6 / (size - FIXED)
             row += [
-                f"{stage['seconds']:.3f}",
-                f"{stage['net_seconds'] * 1e6 / (size - FIXED):.1f}",
+                f"{timing[size]['stage_seconds'][index]:.3f}",
+                f"{net:.1f}",
                 f"{stage['peak_growth'] / 2**20:.1f}",
                 f"{stage['blender_after'] / 2**20:.1f}",
             ]
         rows.append(row)
     total = ["whole build"]
     for size in sizes:
-        figures = by_size[size]
-        net = figures["net_seconds"] * 1e6 / (size - FIXED)
-        total += [
-            f"{figures['seconds']:.3f}",
-            f"{net:.1f}",
-            f"{figures['peak_growth'] / 2**20:.1f}",
-        ]
-        total.append("")
+        net = timing[size]["net_seconds"] * 1e6 / (size - FIXED)
+        peak = memory[size]["peak_growth"] / 2**20
+        total += [f"{timing[size]['seconds']:.3f}", f"{net:.1f}", f"{peak:.1f}", ""]
     rows.append(total)
     return {
-        "title": "Per stage: median wall time (body + boundary), net time per building (µs, "
-        "paired with the fixed-cost build), peak RSS above the RSS before the build, Blender's "
-        "allocator after the stage above the same point",
+        "title": "Per stage: median wall time (body + boundary), net time per building (µs: "
+        "minus the fixed-cost build run right after it), peak RSS above the RSS before the "
+        "build, Blender's allocator after the stage above the same point",
         "columns": columns,
         "rows": rows,
     }
 
 
-def make_scale_row(by_size: dict, fixed: dict, sizes, rounds: int) -> dict:
+def make_scale_row(memory: dict, timing: dict, sizes, rounds: tuple[int, int]) -> dict:
     """The ``scale`` row: a variant per size, the 100 k / 1 k ratios, the stage table."""
     from report import make_row, ratio
 
-    variants = {}
-    costs = {}
+    fixed = memory[FIXED]
+    variants, costs = {}, {}
     for size in sizes:
-        figures = by_size[size]
-        cost = costs[size] = per_building(figures, fixed, size)
+        cost = costs[size] = per_building(memory[size], timing[size], fixed, size)
         variants[f"{size:,} buildings"] = {
-            "build_s": figures["seconds"],
-            "fixed_cost_alongside_s": figures["fixed_seconds"],
-            "peak_rss_mib": figures["peak_rss"] / 2**20,
-            "peak_growth_mib": figures["peak_growth"] / 2**20,
+            "build_s": timing[size]["seconds"],
+            "fixed_cost_alongside_s": timing[size]["fixed_seconds"],
+            "pairs_count": timing[size]["pairs"],
+            "peak_rss_mib": memory[size]["peak_rss"] / 2**20,
+            "peak_growth_mib": memory[size]["peak_growth"] / 2**20,
             "time_per_building_raw_ms": cost["ms_raw"],
             "time_per_building_net_ms": cost["ms_net"],
             "peak_per_building_net_kib": cost["kib_net"],
         }
     variants[f"fixed cost ({FIXED}-building, one-block city)"] = {
-        "build_s": fixed["seconds"],
         "peak_rss_mib": fixed["peak_rss"] / 2**20,
         "peak_growth_mib": fixed["peak_growth"] / 2**20,
     }
@@ -307,12 +333,12 @@ def make_scale_row(by_size: dict, fixed: dict, sizes, rounds: int) -> dict:
     spread_memory = [c["kib_net"] for c in costs.values()]
     time_flat = max(spread_time) / min(spread_time)
     memory_flat = max(spread_memory) / min(spread_memory)
-    peak_large = by_size[large]["peak_rss"]
+    peak_large = memory[large]["peak_rss"]
     met = time_flat <= 1 + TOLERANCE and memory_flat <= 1 + TOLERANCE and peak_large < PEAK_LIMIT
     ratios = [
         ratio(
-            f"time per building (net), {large:,} vs {small:,} buildings "
-            f"(largest/smallest over all sizes: {time_flat:.2f})",
+            f"time per building (net, relative to the fixed-cost build alongside), {large:,} vs "
+            f"{small:,} buildings (largest/smallest over all sizes: {time_flat:.2f})",
             time_ratio,
         ),
         ratio(
@@ -322,63 +348,83 @@ def make_scale_row(by_size: dict, fixed: dict, sizes, rounds: int) -> dict:
         ),
         ratio(f"peak RSS of the {large:,}-building build, GiB (limit 2)", peak_large / GIB),
     ]
-    row = make_row(
+    time_rounds, memory_rounds = rounds
+    return make_row(
         "scale",
         f"Scale: full builds of {', '.join(f'{s:,}' for s in sizes)} buildings",
-        "Full builds (parse to save, default budget) of generated cities, each in a fresh "
-        "warmed-up process, along one 300 m route; per-building cost raw and net of the "
-        f"fixed cost of a {FIXED}-building, one-block build run alongside each build; medians.",
+        "Full builds (parse to save, default budget) of generated cities along one 300 m "
+        f"route. Time: {time_rounds} processes each building every size, each build "
+        f"followed by the fixed cost's ({FIXED}-building, one-block city) build; memory: the "
+        f"first build in a fresh process, {memory_rounds} per size; medians.",
         variants,
         ratios,
-        rounds=rounds,
+        rounds=time_rounds,
         target=f"time and peak growth per building (net) within {TOLERANCE:.0%} of each other "
         f"from {small:,} to {large:,} buildings; the {large:,} build under 2 GiB peak RSS",
         target_met=met,
-        tables=[stage_table(by_size, sizes)],
+        tables=[stage_table(memory, timing, sizes)],
     )
-    return row
 
 
 def main() -> None:
-    """Write the cities, run every size in its own process over the rounds, write the row."""
+    """Write the cities; run the memory and the time processes; write the row."""
     from _common import balanced_order, bench_parser, machine, write_json
 
-    parser = bench_parser(__doc__.splitlines()[0], "one round (default: 5)")
+    parser = bench_parser(__doc__.splitlines()[0], "one round of each (default: 5 and 3)")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="building counts")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(*json.loads(args.child))), flush=True)  # a JSON list
+        kind, *arguments = json.loads(args.child)
+        answer = memory_child(*arguments) if kind == "memory" else time_child(*arguments)
+        print(json.dumps(answer), flush=True)
         return
     sizes = tuple(int(size) for size in args.sizes.split(","))
-    rounds = args.repeats or (1 if args.quick else 5)
-    runs: dict[int, list[dict]] = {size: [] for size in (FIXED, *sizes)}
+    time_rounds = args.repeats or (1 if args.quick else 5)
+    memory_rounds = 1 if args.quick else 3
+    # Builds of a size per time process: the small ones are short, so several.
+    repeats = {str(size): 1 if size >= 100_000 else 3 for size in sizes}
+    memory_runs: dict[int, list[dict]] = {size: [] for size in (FIXED, *sizes)}
+    time_runs: list[dict] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="leanroute-scale-") as temporary:
         folder = Path(temporary)
         cities = write_cities(folder, sizes)
-        for round_index in range(rounds):
+        fixed_city = list(cities[str(FIXED)])
+        for round_index in range(memory_rounds):
             for size in balanced_order([FIXED, *sizes], round_index):
-                builds = run_child(cities, size, folder)
-                runs[size].extend(builds)
-                for figures in builds:
-                    print(
-                        f"round {round_index + 1}/{rounds}: {size:>7,} buildings "
-                        f"{figures['seconds']:6.2f} s, peak "
-                        f"{figures['peak_rss'] / 2**20:7.1f} MiB "
-                        f"(+{figures['peak_growth'] / 2**20:.1f})",
-                        flush=True,
-                    )
-    by_size = {size: summarize(items) for size, items in runs.items()}
-    fixed = by_size.pop(FIXED)
-    row = make_scale_row(by_size, fixed, sizes, rounds)
+                figures = run_child("memory", [*cities[str(size)], *fixed_city, str(folder)])
+                check_built(figures, size)
+                memory_runs[size].append(figures)
+                print(
+                    f"memory {round_index + 1}/{memory_rounds}: {size:>7,} buildings, peak "
+                    f"{figures['peak_rss'] / 2**20:7.1f} MiB "
+                    f"(+{figures['peak_growth'] / 2**20:.1f})",
+                    flush=True,
+                )
+        for round_index in range(time_rounds):
+            order = balanced_order(list(sizes), round_index)
+            timed = run_child("time", [cities, order, repeats, str(folder)])
+            time_runs.append(timed)
+            print(
+                f"time {round_index + 1}/{time_rounds}: "
+                + ", ".join(
+                    f"{size:,}: {statistics.median(p['seconds'] for p in timed[str(size)]):.2f} s"
+                    for size in sizes
+                ),
+                flush=True,
+            )
+    memory = {size: memory_summary(runs) for size, runs in memory_runs.items()}
+    timing = {size: time_summary(time_runs, size) for size in sizes}
+    row = make_scale_row(memory, timing, sizes, (time_rounds, memory_rounds))
     path = write_json(
         "scale",
         {
             "machine": machine(),
             "seconds": time.perf_counter() - started,
             "rows": [row],
-            "runs": {str(size): items for size, items in runs.items()},
+            "memory_runs": {str(size): runs for size, runs in memory_runs.items()},
+            "time_runs": time_runs,
         },
     )
     for item in row["ratios"]:

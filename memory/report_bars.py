@@ -45,18 +45,27 @@ def _freed(stage: StageReport) -> str:
     return f"{text}, {swept} orphans" if swept else text
 
 
+#: Below this share of the hard budget, bars compare stages with the highest peak instead.
+FAR_BELOW = 0.25
+
+
 def stage_bars(report: PipelineReport) -> StageBars:
     """Rows for *report*'s stages, with each bar's fraction of the budget."""
     stages = report.stages
     hard = max((s.budget_hard for s in stages if s.budget_hard), default=None)
     soft = max((s.budget_soft for s in stages if s.budget_soft), default=None)
-    if hard:
+    highest = max((s.peak.rss for s in stages if s.peak.rss), default=None)
+    if hard and highest and highest < hard * FAR_BELOW:
+        # Far below the budget (the default one is 80 % of the machine): bars against the
+        # budget would all be slivers, so they compare the stages with each other instead.
+        scale = highest
+        label = f"bars: peak vs highest peak (hard budget {format_bytes(hard)}, far above)"
+    elif hard:
         scale, label = hard, f"bars: peak vs hard budget {format_bytes(hard)}"
     elif soft:
         scale, label = soft, f"bars: peak vs soft budget {format_bytes(soft)}"
     else:
-        scale = max((s.peak.rss for s in stages if s.peak.rss), default=None)
-        label = "bars: peak vs highest peak (no budget)"
+        scale, label = highest, "bars: peak vs highest peak (no budget)"
     rows = []
     for stage in stages:
         peak = stage.peak.rss

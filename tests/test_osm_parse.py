@@ -652,6 +652,14 @@ def test_extract_keeps_what_is_needed(extracts, needed, name):
     assert data.bounds == whole.bounds and data.tagged_nodes == whole.tagged_nodes
 
 
+def same_items(ours, theirs, fields: tuple, points: str) -> None:
+    """Pairwise: equal *fields*, and *points* arrays of the same shape and values."""
+    for mine, other in zip(ours, theirs, strict=True):
+        assert [getattr(mine, f) for f in fields] == [getattr(other, f) for f in fields]
+        a, b = getattr(mine, points), getattr(other, points)
+        assert a.shape == b.shape and np.allclose(a, b, rtol=0, atol=1e-9)
+
+
 @pytest.mark.parametrize("name", README_TABLE)
 def test_extract_builds_the_same_scene_from_what_is_kept(extracts, needed, name):
     from leanroute.route.building_geometry import collect_buildings
@@ -670,23 +678,12 @@ def test_extract_builds_the_same_scene_from_what_is_kept(extracts, needed, name)
     assert kept_buildings.counts == buildings.counts and buildings.built > 0
     assert kept_buildings.multipolygons.counts == buildings.multipolygons.counts
     assert kept_roads.counts == roads.counts and roads.built > 0
+    same_items(
+        kept_buildings.footprints, buildings.footprints, ("osm_id", "height", "source"), "outer"
+    )
     for ours, theirs in zip(kept_buildings.footprints, buildings.footprints, strict=True):
-        assert (ours.osm_id, ours.height, ours.source) == (
-            theirs.osm_id,
-            theirs.height,
-            theirs.source,
-        )
-        assert ours.outer.shape == theirs.outer.shape
-        assert np.allclose(ours.outer, theirs.outer, rtol=0, atol=1e-9)
         assert [h.shape for h in ours.holes] == [h.shape for h in theirs.holes]
-    for ours, theirs in zip(kept_roads.roads, roads.roads, strict=True):
-        assert (ours.osm_id, ours.highway, ours.width) == (
-            theirs.osm_id,
-            theirs.highway,
-            theirs.width,
-        )
-        assert ours.xy.shape == theirs.xy.shape
-        assert np.allclose(ours.xy, theirs.xy, rtol=0, atol=1e-9)
+    same_items(kept_roads.roads, roads.roads, ("osm_id", "highway", "width"), "xy")
     assert kept_graph.node_count == graph.node_count and len(kept_graph.seg_a) == len(graph.seg_a)
     assert np.array_equal(data.nodes.ids[kept_graph.node_rows], whole.nodes.ids[graph.node_rows])
     assert np.array_equal(kept_graph.seg_way, graph.seg_way)

@@ -52,3 +52,17 @@ def test_status_line_names_the_stage_and_how_to_cancel():
     progress = StageProgress("build sample.osm", "roads", 3, 9)
     assert progress.fraction == 3 / 9
     assert progress.status_line() == "LeanRoute: build sample.osm: roads (4/9), Esc to cancel"
+
+
+def test_far_below_the_hard_budget_bars_compare_the_stages():
+    gib = 1024 * MIB
+    report = PipelineReport(
+        "build",
+        [
+            _stage("a", 10, 50, 10, budget_hard=19 * gib),
+            _stage("b", 10, 200, 20, budget_hard=19 * gib),
+        ],
+    )
+    bars = stage_bars(report)
+    assert [r.fraction for r in bars.rows] == [0.25, 1.0]
+    assert bars.scale_label == "bars: peak vs highest peak (hard budget 19.0 GiB, far above)"
