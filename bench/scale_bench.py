@@ -17,9 +17,11 @@ fixed-cost city (a warm-up: imports, Blender's first-use allocations):
   by a build of the fixed-cost city; the net time of a build is the difference of the pair.
   This shared VM switches between full and half speed for seconds at a time (what other
   guests run: a plain Python loop takes 19.5 or 39 ms, nothing between; a 1 k build 0.17 or
-  0.30 s), so each build's net time is taken relative to the fixed-cost build right after
-  it, ``(T(N) - T(fixed)) / T(fixed)``, which cancels the machine's speed at that moment;
-  medians over all pairs, times the run's median fixed-cost build to read as seconds.
+  0.30 s). So each build runs between two fixed-cost builds; if those two differ by more
+  than 20 % the speed changed during the trio, which is run again (up to 3 times) and left
+  out. A build's net time is taken relative to the mean of its two fixed-cost builds,
+  ``(T(N) - T(fixed)) / T(fixed)``, which cancels the machine's speed; medians over the
+  steady trios of all processes, times the run's median fixed-cost build to read as seconds.
 
 Per-building cost, **raw**: the whole build's time divided by N; **net**: after taking away the
 fixed cost of a build, measured directly as the build of a one-building, one-block city along
@@ -54,6 +56,11 @@ GIB = 2**30
 #: Time and peak memory per building must stay within this of each other from 1 k to 100 k.
 TOLERANCE = 0.20
 PEAK_LIMIT = 2 * GIB  # the 100 k build's peak RSS
+#: A timed trio (fixed, city, fixed) counts when its two fixed-cost builds are within this
+#: factor of each other: the machine ran at one speed throughout. Else it is run again, at
+#: most ATTEMPTS times in all.
+STEADY = 1.2
+ATTEMPTS = 3
 
 
 # -- the children: measured builds in fresh processes -----------------------------------------
@@ -94,23 +101,37 @@ def memory_child(osm: str, route: list, fixed_osm: str, fixed_route: list, out: 
 
 
 def time_child(cities: dict, order: list, repeats: dict, out: str) -> dict:
-    """Every size in *order*, each build followed by a fixed-cost build, in one process."""
+    """Every size in *order*, each build between two fixed-cost builds, in one process.
+
+    When the two fixed-cost builds differ by more than :data:`STEADY` the machine changed
+    speed during the trio; it is kept (marked) and run again, at most :data:`ATTEMPTS` times.
+    """
     fixed_osm, fixed_route = cities[str(FIXED)]
     settings, remove, fixed = _builder(fixed_osm, fixed_route, out)
     timed: dict[str, list] = {}
     for size in order:
         path, route = cities[str(size)]
         for _ in range(repeats[str(size)]):
-            city = measured_build(settings(path, route, out=Path(out) / "city.blend"), remove)
-            alongside = measured_build(fixed, remove)
-            timed.setdefault(str(size), []).append(
-                {
-                    "seconds": city["seconds"],
-                    "stage_seconds": [stage["seconds"] for stage in city["stages"]],
-                    "fixed_seconds": alongside["seconds"],
-                    "fixed_stage_seconds": [st["seconds"] for st in alongside["stages"]],
-                }
-            )
+            for _attempt in range(ATTEMPTS):
+                before = measured_build(fixed, remove)
+                city = measured_build(settings(path, route, out=Path(out) / "city.blend"), remove)
+                after = measured_build(fixed, remove)
+                low, high = sorted((before["seconds"], after["seconds"]))
+                steady = high <= low * STEADY
+                timed.setdefault(str(size), []).append(
+                    {
+                        "seconds": city["seconds"],
+                        "stage_seconds": [stage["seconds"] for stage in city["stages"]],
+                        "fixed_seconds": (low + high) / 2,
+                        "fixed_stage_seconds": [
+                            (one["seconds"] + two["seconds"]) / 2
+                            for one, two in zip(before["stages"], after["stages"], strict=True)
+                        ],
+                        "steady": steady,
+                    }
+                )
+                if steady:
+                    break
     return timed
 
 
@@ -210,12 +231,13 @@ def memory_summary(runs: "list[dict]") -> dict:
 def time_summary(processes: "list[dict]", size: int) -> dict:
     """One size's times, measured in fixed-cost builds and given back in seconds.
 
-    Each build's net time is taken relative to the fixed-cost build run right after it:
+    Each build's net time is taken relative to the mean of the fixed-cost builds around it:
     ``(T(N) - T(fixed)) / T(fixed)``, which the machine's speed at that moment cancels out
     of. Medians over every pair of every process, times the median fixed-cost build of the
     whole run to read as seconds.
     """
-    pairs = [pair for timed in processes for pair in timed[str(size)]]
+    everything = [pair for timed in processes for pair in timed[str(size)]]
+    pairs = [pair for pair in everything if pair["steady"]] or everything
     unit = statistics.median(
         pair["fixed_seconds"] for timed in processes for many in timed.values() for pair in many
     )
@@ -226,6 +248,7 @@ def time_summary(processes: "list[dict]", size: int) -> dict:
 
     return {
         "pairs": len(pairs),
+        "pairs_unsteady": len(everything) - len(pairs),
         "seconds": statistics.median(p["seconds"] for p in pairs),
         "fixed_seconds": statistics.median(p["fixed_seconds"] for p in pairs),
         "unit_seconds": unit,
@@ -297,7 +320,7 @@ def stage_table(memory: dict, timing: dict, sizes) -> dict:
     rows.append(total)
     return {
         "title": "Per stage: median wall time (body + boundary), net time per building (µs: "
-        "minus the fixed-cost build run right after it), peak RSS above the RSS before the "
+        "minus the fixed-cost builds around it), peak RSS above the RSS before the "
         "build, Blender's allocator after the stage above the same point",
         "columns": columns,
         "rows": rows,
@@ -315,7 +338,8 @@ def make_scale_row(memory: dict, timing: dict, sizes, rounds: tuple[int, int]) -
         variants[f"{size:,} buildings"] = {
             "build_s": timing[size]["seconds"],
             "fixed_cost_alongside_s": timing[size]["fixed_seconds"],
-            "pairs_count": timing[size]["pairs"],
+            "trios_count": timing[size]["pairs"],
+            "trios_unsteady_count": timing[size]["pairs_unsteady"],
             "peak_rss_mib": memory[size]["peak_rss"] / 2**20,
             "peak_growth_mib": memory[size]["peak_growth"] / 2**20,
             "time_per_building_raw_ms": cost["ms_raw"],
@@ -354,7 +378,7 @@ def make_scale_row(memory: dict, timing: dict, sizes, rounds: tuple[int, int]) -
         f"Scale: full builds of {', '.join(f'{s:,}' for s in sizes)} buildings",
         "Full builds (parse to save, default budget) of generated cities along one 300 m "
         f"route. Time: {time_rounds} processes each building every size, each build "
-        f"followed by the fixed cost's ({FIXED}-building, one-block city) build; memory: the "
+        f"between two builds of the fixed cost's ({FIXED}-building, one-block) city; memory: the "
         f"first build in a fresh process, {memory_rounds} per size; medians.",
         variants,
         ratios,
