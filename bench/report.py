@@ -420,7 +420,7 @@ def render_markdown(
     for row in rows:
         lines.extend(render_details(row))
     lines += [
-        "Reproduce: `make bench` (about 7 minutes on a 2-core machine); each script also "
+        "Reproduce: `make bench` (about 8 minutes on a 2-core machine); each script also "
         "runs on its own, e.g. `.venv/bin/python bench/hygiene_overhead.py --quick`. "
         "See `bench/README.md`.",
         "",
