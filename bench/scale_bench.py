@@ -13,9 +13,7 @@ fixed-cost city (a warm-up: imports, Blender's first-use allocations):
   reuse heap the earlier one freed but the allocator kept, hiding most of a small city's
   growth): per stage, the peak RSS above the RSS before the build ("peak growth") and
   Blender's allocator after the stage; medians over the processes of each size;
-- **time**: every size in one process (three builds each, one of 100 k), each build followed
-  by a build of the fixed-cost city; the net time of a build is the difference of the pair.
-  This shared VM switches between full and half speed for seconds at a time (what other
+- **time**: every size in one process (three builds each, one of 100 k). This shared VM switches between full and half speed for seconds at a time (what other
   guests run: a plain Python loop takes 19.5 or 39 ms, nothing between; a 1 k build 0.17 or
   0.30 s). So each build runs between two fixed-cost builds; if those two differ by more
   than 20 % the speed changed during the trio, which is run again (up to 3 times) and left
@@ -233,35 +231,35 @@ def time_summary(processes: "list[dict]", size: int) -> dict:
 
     Each build's net time is taken relative to the mean of the fixed-cost builds around it:
     ``(T(N) - T(fixed)) / T(fixed)``, which the machine's speed at that moment cancels out
-    of. Medians over every pair of every process, times the median fixed-cost build of the
-    whole run to read as seconds.
+    of. Medians over the steady trios of every process (all trios if none was steady),
+    times the median fixed-cost build of the whole run to read as seconds.
     """
-    everything = [pair for timed in processes for pair in timed[str(size)]]
-    pairs = [pair for pair in everything if pair["steady"]] or everything
+    everything = [trio for timed in processes for trio in timed[str(size)]]
+    trios = [trio for trio in everything if trio["steady"]] or everything
     unit = statistics.median(
-        pair["fixed_seconds"] for timed in processes for many in timed.values() for pair in many
+        trio["fixed_seconds"] for timed in processes for many in timed.values() for trio in many
     )
-    count = len(pairs[0]["stage_seconds"])
+    count = len(trios[0]["stage_seconds"])
 
     def relative(values) -> float:
         return statistics.median(values) * unit
 
     return {
-        "pairs": len(pairs),
-        "pairs_unsteady": len(everything) - len(pairs),
-        "seconds": statistics.median(p["seconds"] for p in pairs),
-        "fixed_seconds": statistics.median(p["fixed_seconds"] for p in pairs),
+        "trios": len(trios),
+        "trios_unsteady": len(everything) - len(trios),
+        "seconds": statistics.median(p["seconds"] for p in trios),
+        "fixed_seconds": statistics.median(p["fixed_seconds"] for p in trios),
         "unit_seconds": unit,
         "net_seconds": relative(
-            (p["seconds"] - p["fixed_seconds"]) / p["fixed_seconds"] for p in pairs
+            (p["seconds"] - p["fixed_seconds"]) / p["fixed_seconds"] for p in trios
         ),
         "stage_seconds": [
-            statistics.median(p["stage_seconds"][i] for p in pairs) for i in range(count)
+            statistics.median(p["stage_seconds"][i] for p in trios) for i in range(count)
         ],
         "stage_net_seconds": [
             relative(
                 (p["stage_seconds"][i] - p["fixed_stage_seconds"][i]) / p["fixed_seconds"]
-                for p in pairs
+                for p in trios
             )
             for i in range(count)
         ],
@@ -338,8 +336,8 @@ def make_scale_row(memory: dict, timing: dict, sizes, rounds: tuple[int, int]) -
         variants[f"{size:,} buildings"] = {
             "build_s": timing[size]["seconds"],
             "fixed_cost_alongside_s": timing[size]["fixed_seconds"],
-            "trios_count": timing[size]["pairs"],
-            "trios_unsteady_count": timing[size]["pairs_unsteady"],
+            "trios_count": timing[size]["trios"],
+            "trios_unsteady_count": timing[size]["trios_unsteady"],
             "peak_rss_mib": memory[size]["peak_rss"] / 2**20,
             "peak_growth_mib": memory[size]["peak_growth"] / 2**20,
             "time_per_building_raw_ms": cost["ms_raw"],

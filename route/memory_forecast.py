@@ -15,7 +15,7 @@ really takes, so that it refuses only builds that would not fit.
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..memory.budget import StageForecast
 from ..memory.units import format_bytes
@@ -90,14 +90,7 @@ def count_input(osm, file_bytes: int) -> InputSize:
 
 def with_frames(size: InputSize, frames: int) -> InputSize:
     """*size* once the route is known: the animation's frame count."""
-    return InputSize(
-        size.file_bytes,
-        size.nodes,
-        size.highway_nodes,
-        size.building_nodes,
-        size.buildings,
-        max(int(frames), 0),
-    )
+    return replace(size, frames=max(int(frames), 0))
 
 
 def forecast(stage: str, size: InputSize) -> "StageForecast | None":
