@@ -13,13 +13,14 @@ fixed-cost city (a warm-up: imports, Blender's first-use allocations):
   reuse heap the earlier one freed but the allocator kept, hiding most of a small city's
   growth): per stage, the peak RSS above the RSS before the build ("peak growth") and
   Blender's allocator after the stage; medians over the processes of each size;
-- **time**: every size in one process (three builds each, one of 100 k). This shared VM switches between full and half speed for seconds at a time (what other
-  guests run: a plain Python loop takes 19.5 or 39 ms, nothing between; a 1 k build 0.17 or
-  0.30 s). So each build runs between two fixed-cost builds; if those two differ by more
-  than 20 % the speed changed during the trio, which is run again (up to 3 times) and left
-  out. A build's net time is taken relative to the mean of its two fixed-cost builds,
-  ``(T(N) - T(fixed)) / T(fixed)``, which cancels the machine's speed; medians over the
-  steady trios of all processes, times the run's median fixed-cost build to read as seconds.
+- **time**: every size in one process (three builds each, one of 100 k). This shared VM
+  switches between full and half speed for seconds at a time (what other guests run: a
+  plain Python loop takes 19.5 or 39 ms, nothing between; a 1 k build 0.17 or 0.30 s). So
+  each build runs between two fixed-cost builds; if those two differ by more than 20 % the
+  speed changed during the trio, which is run again (up to 3 times) and left out. A build's
+  net time is taken relative to the mean of its two fixed-cost builds, ``(T(N) - T(fixed))
+  / T(fixed)``, which cancels the machine's speed; medians over the steady trios of all
+  processes, times the run's median fixed-cost build to read as seconds.
 
 Per-building cost, **raw**: the whole build's time divided by N; **net**: after taking away the
 fixed cost of a build, measured directly as the build of a one-building, one-block city along
