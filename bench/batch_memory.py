@@ -23,10 +23,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from _common import (
     OSM_DIR,
+    REPO_DIR,
     RESULTS_DIR,
     balanced_order,
     bench_parser,
@@ -57,15 +59,26 @@ def write_jobs(path: Path, count: int) -> Path:
     return path
 
 
-def run_batch(jobs: Path, out: Path, options: list[str]) -> dict:
-    """One batch in a fresh process; returns its report."""
+def run_batch(jobs: Path, out: Path, options: "list[str]") -> "tuple[dict, float]":
+    """One batch in a fresh process: its report and its wall time (s).
+
+    Its output goes to ``<out>.log``, shown if it fails.
+    """
     command = [sys.executable, "-m", "leanroute", "batch", str(jobs), "--out", str(out)]
-    done = subprocess.run(
-        [*command, "--quiet", *options], capture_output=True, text=True, check=False
-    )
+    log = out.with_suffix(".log")
+    with open(log, "w", encoding="utf-8") as output:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [*command, "--quiet", *options],
+            cwd=REPO_DIR,
+            stdout=output,
+            stderr=output,
+            check=False,
+        )
+        wall = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit(f"batch failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return json.loads((out / "leanroute-batch" / "report.json").read_text())
+        raise SystemExit(f"batch failed ({done.returncode}):\n{log.read_text()}")
+    return json.loads((out / "leanroute-batch" / "report.json").read_text()), wall
 
 
 def figures(report: dict) -> dict:
@@ -141,7 +154,7 @@ def main() -> None:
         for round_index in range(rounds):
             for name in balanced_order(list(VARIANTS), round_index):
                 out = temp / f"{name.replace(' ', '-')}-{round_index}"
-                report = run_batch(jobs, out, VARIANTS[name])
+                report, _ = run_batch(jobs, out, VARIANTS[name])
                 runs[name].append(figures(report))
                 chart = out / "leanroute-batch" / "memory-timeline.svg"
                 shutil.copyfile(chart, RESULTS_DIR / f"batch-memory-{name.replace(' ', '-')}.svg")

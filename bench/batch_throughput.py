@@ -20,39 +20,22 @@ Run: ``.venv/bin/python bench/batch_throughput.py [--quick] [--repeats N]``.
 Writes ``bench/results/batch_throughput.json``.
 """
 
-import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import REPO_DIR, balanced_order, bench_parser, load_average, machine, write_json
-from batch_memory import write_jobs
+from _common import balanced_order, bench_parser, load_average, machine, write_json
+from batch_memory import run_batch, write_jobs
 from report import make_row, ratio
 
 IN_PROCESS, ISOLATE = "in-process, hygiene (default)", "isolate (--isolate)"
 VARIANTS = {IN_PROCESS: [], ISOLATE: ["--isolate"]}
 
 
-def run_batch(jobs: Path, out: Path, options: "list[str]") -> dict:
+def throughput_run(jobs: Path, out: Path, options: "list[str]") -> dict:
     """One batch in a fresh process: its wall time and figures from its report."""
-    command = [sys.executable, "-m", "leanroute", "batch", str(jobs), "--out", str(out)]
-    log = out.with_suffix(".log")
-    with open(log, "w", encoding="utf-8") as output:
-        started = time.perf_counter()
-        done = subprocess.run(
-            [*command, "--quiet", *options],
-            cwd=REPO_DIR,
-            stdout=output,
-            stderr=output,
-            check=False,
-        )
-        wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"batch failed ({done.returncode}):\n{log.read_text()}")
-    report = json.loads((out / "leanroute-batch" / "report.json").read_text())
+    report, wall = run_batch(jobs, out, options)
     jobs_done = [job for job in report["jobs"] if job["status"] == "done"]
     if len(jobs_done) != len(report["jobs"]):
         raise SystemExit(f"not every job finished: see {out}")
@@ -82,7 +65,7 @@ def main() -> None:
         for round_index in range(rounds):
             for name in balanced_order(list(VARIANTS), round_index):
                 out = temp / f"{name.split()[0].strip(',')}-{round_index}"
-                runs[name].append(run_batch(jobs, out, VARIANTS[name]))
+                runs[name].append(throughput_run(jobs, out, VARIANTS[name]))
             print(f"  round {round_index + 1}/{rounds}")
     elapsed = time.perf_counter() - started
     medians = {
