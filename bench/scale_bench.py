@@ -13,14 +13,15 @@ fixed-cost city (a warm-up: imports, Blender's first-use allocations):
   reuse heap the earlier one freed but the allocator kept, hiding most of a small city's
   growth): per stage, the peak RSS above the RSS before the build ("peak growth") and
   Blender's allocator after the stage; medians over the processes of each size;
-- **time**: every size in one process (three builds each, one of 100 k). This shared VM
-  switches between full and half speed for seconds at a time (what other guests run: a
-  plain Python loop takes 19.5 or 39 ms, nothing between; a 1 k build 0.17 or 0.30 s). So
-  each build runs between two fixed-cost builds; if those two differ by more than 20 % the
-  speed changed during the trio, which is run again (up to 3 times) and left out. A build's
-  net time is taken relative to the mean of its two fixed-cost builds, ``(T(N) - T(fixed))
-  / T(fixed)``, which cancels the machine's speed; medians over the steady trios of all
-  processes, times the run's median fixed-cost build to read as seconds.
+- **time**: every size in one process, each timed over a window of builds of the same
+  length (``WINDOW_S``, about one 100 k build), between two windows of fixed-cost builds;
+  the figures are means per build over a window, medians over the processes. This shared VM
+  switches between full and half speed for seconds at a time (what other guests run: a plain
+  Python loop takes 19.5 or 39 ms, nothing between; a 1 k build 0.17 or 0.30 s). A single
+  short build sees one speed, a long one a mix of both, so comparing single builds (even
+  their medians, minimums, CPU times or ratios to a neighbouring build) made the small
+  cities look up to 35 % dearer per building than the large one. Windows of equal length
+  see the same mix whatever the size.
 
 Per-building cost, **raw**: the whole build's time divided by N; **net**: after taking away the
 fixed cost of a build, measured directly as the build of a one-building, one-block city along
@@ -55,11 +56,9 @@ GIB = 2**30
 #: Time and peak memory per building must stay within this of each other from 1 k to 100 k.
 TOLERANCE = 0.20
 PEAK_LIMIT = 2 * GIB  # the 100 k build's peak RSS
-#: A timed trio (fixed, city, fixed) counts when its two fixed-cost builds are within this
-#: factor of each other: the machine ran at one speed throughout. Else it is run again, at
-#: most ATTEMPTS times in all.
-STEADY = 1.2
-ATTEMPTS = 3
+#: Seconds of builds in one timed window (about one 100 k build here): every size is timed
+#: over windows of the same length, so each sees the same mix of the machine's speeds.
+WINDOW_S = 8.0
 
 
 # -- the children: measured builds in fresh processes -----------------------------------------
@@ -99,39 +98,51 @@ def memory_child(osm: str, route: list, fixed_osm: str, fixed_route: list, out: 
     return measured_build(settings(osm, route, out=Path(out) / "city.blend"), remove)
 
 
-def time_child(cities: dict, order: list, repeats: dict, out: str) -> dict:
-    """Every size in *order*, each build between two fixed-cost builds, in one process.
+def time_child(cities: dict, order: list, window_s: float, out: str) -> dict:
+    """Every size in *order*, each timed window between two windows of fixed-cost builds.
 
-    When the two fixed-cost builds differ by more than :data:`STEADY` the machine changed
-    speed during the trio; it is kept (marked) and run again, at most :data:`ATTEMPTS` times.
+    A window builds one city over and over until *window_s* seconds have passed (at least
+    once); its figures are the means per build. Neighbouring sizes share the fixed-cost
+    window between them.
     """
     fixed_osm, fixed_route = cities[str(FIXED)]
     settings, remove, fixed = _builder(fixed_osm, fixed_route, out)
-    timed: dict[str, list] = {}
+    timed: dict[str, dict] = {}
+    before = timed_window(fixed, remove, window_s)
     for size in order:
         path, route = cities[str(size)]
-        for _ in range(repeats[str(size)]):
-            for _attempt in range(ATTEMPTS):
-                before = measured_build(fixed, remove)
-                city = measured_build(settings(path, route, out=Path(out) / "city.blend"), remove)
-                after = measured_build(fixed, remove)
-                low, high = sorted((before["seconds"], after["seconds"]))
-                steady = high <= low * STEADY
-                timed.setdefault(str(size), []).append(
-                    {
-                        "seconds": city["seconds"],
-                        "stage_seconds": [stage["seconds"] for stage in city["stages"]],
-                        "fixed_seconds": (low + high) / 2,
-                        "fixed_stage_seconds": [
-                            (one["seconds"] + two["seconds"]) / 2
-                            for one, two in zip(before["stages"], after["stages"], strict=True)
-                        ],
-                        "steady": steady,
-                    }
-                )
-                if steady:
-                    break
+        city = timed_window(settings(path, route, out=Path(out) / "city.blend"), remove, window_s)
+        after = timed_window(fixed, remove, window_s)
+        timed[str(size)] = {
+            **city,
+            "fixed_seconds": (before["seconds"] + after["seconds"]) / 2,
+            "fixed_stage_seconds": [
+                (one + two) / 2
+                for one, two in zip(before["stage_seconds"], after["stage_seconds"], strict=True)
+            ],
+            "fixed_builds": before["builds"] + after["builds"],
+        }
+        before = after
     return timed
+
+
+def timed_window(settings, remove, window_s: float) -> dict:
+    """Builds of *settings* for *window_s* seconds (at least one): means per build."""
+    from leanroute.route.build import SceneBuild
+
+    totals, stages = [], []
+    started = time.perf_counter()
+    while not totals or time.perf_counter() - started < window_s:
+        began = time.perf_counter()
+        result = SceneBuild(settings).run()
+        totals.append(time.perf_counter() - began)
+        stages.append([s.wall_seconds + s.boundary_seconds for s in result.report.stages])
+        remove(result)
+    return {
+        "seconds": statistics.mean(totals),
+        "stage_seconds": [statistics.mean(column) for column in zip(*stages, strict=True)],
+        "builds": len(totals),
+    }
 
 
 def measured_build(settings, remove) -> dict:
@@ -228,40 +239,24 @@ def memory_summary(runs: "list[dict]") -> dict:
 
 
 def time_summary(processes: "list[dict]", size: int) -> dict:
-    """One size's times, measured in fixed-cost builds and given back in seconds.
+    """One size's times: medians over the time processes of their window means.
 
-    Each build's net time is taken relative to the mean of the fixed-cost builds around it:
-    ``(T(N) - T(fixed)) / T(fixed)``, which the machine's speed at that moment cancels out
-    of. Medians over the steady trios of every process (all trios if none was steady),
-    times the median fixed-cost build of the whole run to read as seconds.
+    A build's net time is its window's mean minus the mean of the fixed-cost windows either
+    side, in seconds.
     """
-    everything = [trio for timed in processes for trio in timed[str(size)]]
-    trios = [trio for trio in everything if trio["steady"]] or everything
-    unit = statistics.median(
-        trio["fixed_seconds"] for timed in processes for many in timed.values() for trio in many
-    )
-    count = len(trios[0]["stage_seconds"])
-
-    def relative(values) -> float:
-        return statistics.median(values) * unit
-
+    windows = [timed[str(size)] for timed in processes]
+    count = len(windows[0]["stage_seconds"])
     return {
-        "trios": len(trios),
-        "trios_unsteady": len(everything) - len(trios),
-        "seconds": statistics.median(p["seconds"] for p in trios),
-        "fixed_seconds": statistics.median(p["fixed_seconds"] for p in trios),
-        "unit_seconds": unit,
-        "net_seconds": relative(
-            (p["seconds"] - p["fixed_seconds"]) / p["fixed_seconds"] for p in trios
-        ),
+        "windows": len(windows),
+        "builds": sum(w["builds"] for w in windows),
+        "seconds": statistics.median(w["seconds"] for w in windows),
+        "fixed_seconds": statistics.median(w["fixed_seconds"] for w in windows),
+        "net_seconds": statistics.median(w["seconds"] - w["fixed_seconds"] for w in windows),
         "stage_seconds": [
-            statistics.median(p["stage_seconds"][i] for p in trios) for i in range(count)
+            statistics.median(w["stage_seconds"][i] for w in windows) for i in range(count)
         ],
         "stage_net_seconds": [
-            relative(
-                (p["stage_seconds"][i] - p["fixed_stage_seconds"][i]) / p["fixed_seconds"]
-                for p in trios
-            )
+            statistics.median(w["stage_seconds"][i] - w["fixed_stage_seconds"][i] for w in windows)
             for i in range(count)
         ],
     }
@@ -319,14 +314,16 @@ def stage_table(memory: dict, timing: dict, sizes) -> dict:
     rows.append(total)
     return {
         "title": "Per stage: median wall time (body + boundary), net time per building (µs: "
-        "minus the fixed-cost builds around it), peak RSS above the RSS before the "
+        "minus the fixed-cost windows around it), peak RSS above the RSS before the "
         "build, Blender's allocator after the stage above the same point",
         "columns": columns,
         "rows": rows,
     }
 
 
-def make_scale_row(memory: dict, timing: dict, sizes, rounds: tuple[int, int]) -> dict:
+def make_scale_row(
+    memory: dict, timing: dict, sizes, rounds: tuple[int, int], window_s: float
+) -> dict:
     """The ``scale`` row: a variant per size, the 100 k / 1 k ratios, the stage table."""
     from report import make_row, ratio
 
@@ -337,8 +334,7 @@ def make_scale_row(memory: dict, timing: dict, sizes, rounds: tuple[int, int]) -
         variants[f"{size:,} buildings"] = {
             "build_s": timing[size]["seconds"],
             "fixed_cost_alongside_s": timing[size]["fixed_seconds"],
-            "trios_count": timing[size]["trios"],
-            "trios_unsteady_count": timing[size]["trios_unsteady"],
+            "builds_timed_count": timing[size]["builds"],
             "peak_rss_mib": memory[size]["peak_rss"] / 2**20,
             "peak_growth_mib": memory[size]["peak_growth"] / 2**20,
             "time_per_building_raw_ms": cost["ms_raw"],
@@ -360,7 +356,7 @@ def make_scale_row(memory: dict, timing: dict, sizes, rounds: tuple[int, int]) -
     met = time_flat <= 1 + TOLERANCE and memory_flat <= 1 + TOLERANCE and peak_large < PEAK_LIMIT
     ratios = [
         ratio(
-            f"time per building (net, relative to the fixed-cost build alongside), {large:,} vs "
+            f"time per building (net: minus the fixed-cost windows alongside), {large:,} vs "
             f"{small:,} buildings (largest/smallest over all sizes: {time_flat:.2f})",
             time_ratio,
         ),
@@ -376,9 +372,10 @@ def make_scale_row(memory: dict, timing: dict, sizes, rounds: tuple[int, int]) -
         "scale",
         f"Scale: full builds of {', '.join(f'{s:,}' for s in sizes)} buildings",
         "Full builds (parse to save, default budget) of generated cities along one 300 m "
-        f"route. Time: {time_rounds} processes each building every size, each build "
-        f"between two builds of the fixed cost's ({FIXED}-building, one-block) city; memory: the "
-        f"first build in a fresh process, {memory_rounds} per size; medians.",
+        f"route. Time: {time_rounds} processes each building every size over windows of "
+        f"{window_s:g} s (means per build), between windows of the fixed cost's ({FIXED}-building, "
+        f"one-block) city; memory: the first build in a fresh process, {memory_rounds} per size; "
+        "medians.",
         variants,
         ratios,
         rounds=time_rounds,
@@ -403,10 +400,10 @@ def main() -> None:
         print(json.dumps(answer), flush=True)
         return
     sizes = tuple(int(size) for size in args.sizes.split(","))
-    time_rounds = args.repeats or (1 if args.quick else 5)
+    time_rounds = args.repeats or (1 if args.quick else 3)
     memory_rounds = 1 if args.quick else 3
     # Builds of a size per time process: the small ones are short, so several.
-    repeats = {str(size): 1 if size >= 100_000 else 3 for size in sizes}
+    window_s = 1.0 if args.quick else WINDOW_S
     memory_runs: dict[int, list[dict]] = {size: [] for size in (FIXED, *sizes)}
     time_runs: list[dict] = []
     started = time.perf_counter()
@@ -427,19 +424,19 @@ def main() -> None:
                 )
         for round_index in range(time_rounds):
             order = balanced_order(list(sizes), round_index)
-            timed = run_child("time", [cities, order, repeats, str(folder)])
+            timed = run_child("time", [cities, order, window_s, str(folder)])
             time_runs.append(timed)
             print(
                 f"time {round_index + 1}/{time_rounds}: "
                 + ", ".join(
-                    f"{size:,}: {statistics.median(p['seconds'] for p in timed[str(size)]):.2f} s"
+                    f"{size:,}: {timed[str(size)]['seconds']:.2f} s ({timed[str(size)]['builds']})"
                     for size in sizes
                 ),
                 flush=True,
             )
     memory = {size: memory_summary(runs) for size, runs in memory_runs.items()}
     timing = {size: time_summary(time_runs, size) for size in sizes}
-    row = make_scale_row(memory, timing, sizes, (time_rounds, memory_rounds))
+    row = make_scale_row(memory, timing, sizes, (time_rounds, memory_rounds), window_s)
     path = write_json(
         "scale",
         {

@@ -20,7 +20,6 @@ from itertools import chain
 
 import numpy as np
 
-from ..memory.bounded_cache import BoundedCache, memoize
 from .count_fields import count_fields
 from .errors import SettingsError
 from .mesh_arrays import MeshArrays
@@ -51,6 +50,7 @@ _UNITS = {
 }
 _LENGTH = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)\s*([a-z']+)?$")
 _FEET_INCHES = re.compile(r"^(\d+(?:\.\d+)?)\s*'\s*(\d+(?:\.\d+)?)\s*(?:\"|'')$")
+_DECIMAL_COMMA = re.compile(r"\d+,\d+\s*[a-z']*")
 
 
 def parse_length(text: "str | None") -> "float | None":
@@ -61,7 +61,7 @@ def parse_length(text: "str | None") -> "float | None":
     if text is None:
         return None
     value = str(text).strip().lower()
-    if re.fullmatch(r"\d+,\d+\s*[a-z']*", value):
+    if _DECIMAL_COMMA.fullmatch(value):
         value = value.replace(",", ".")  # decimal comma
     match = _FEET_INCHES.match(value)
     if match:
@@ -112,21 +112,16 @@ def _height_of(
     )
     if seen is None:
         return _height_from(key, default_height, level_height)
-    # A plain dict in front of the shared cache, for one collect_buildings call: a building
-    # costs one lookup, not the shared cache's locking and bookkeeping (~5 us, as much as
-    # everything else a building costs).
+    # Most buildings share a handful of tag combinations (often none): one collect_buildings
+    # call parses each combination once. A plain dict, dropped with the call: a lookup is all
+    # a repeated combination costs (a shared, locked cache cost as much as the rest of a
+    # building, and three times the parse on a miss).
     found = seen.get(key)
     if found is None:
         found = seen[key] = _height_from(key, default_height, level_height)
     return found
 
 
-# Most buildings share a handful of tag combinations (often none): parse each combination once.
-# A registered, bounded cache (shown in the panel) cleared at every stage boundary.
-_HEIGHTS = BoundedCache("building heights by tags", max_entries=4096, scope="stage")
-
-
-@memoize(_HEIGHTS)
 def _height_from(key: tuple, default_height: float, level_height: float) -> tuple[float, float]:
     height_tag, levels_tag, roof_levels_tag, min_height_tag, min_level_tag = key
     height = parse_length(height_tag)
