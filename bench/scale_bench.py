@@ -247,7 +247,6 @@ def time_summary(processes: "list[dict]", size: int) -> dict:
     windows = [timed[str(size)] for timed in processes]
     count = len(windows[0]["stage_seconds"])
     return {
-        "windows": len(windows),
         "builds": sum(w["builds"] for w in windows),
         "seconds": statistics.median(w["seconds"] for w in windows),
         "fixed_seconds": statistics.median(w["fixed_seconds"] for w in windows),
@@ -402,7 +401,7 @@ def main() -> None:
     sizes = tuple(int(size) for size in args.sizes.split(","))
     time_rounds = args.repeats or (1 if args.quick else 3)
     memory_rounds = 1 if args.quick else 3
-    # Builds of a size per time process: the small ones are short, so several.
+    # Seconds per timed window: a quick run only checks that everything works.
     window_s = 1.0 if args.quick else WINDOW_S
     memory_runs: dict[int, list[dict]] = {size: [] for size in (FIXED, *sizes)}
     time_runs: list[dict] = []
