@@ -13,15 +13,21 @@ fixed-cost city (a warm-up: imports, Blender's first-use allocations):
   reuse heap the earlier one freed but the allocator kept, hiding most of a small city's
   growth): per stage, the peak RSS above the RSS before the build ("peak growth") and
   Blender's allocator after the stage; medians over the processes of each size;
-- **time**: every size in one process, each timed over a window of builds of the same
-  length (``WINDOW_S``, about one 100 k build), between two windows of fixed-cost builds;
-  the figures are means per build over a window, medians over the processes. This shared VM
-  switches between full and half speed for seconds at a time (what other guests run: a plain
-  Python loop takes 19.5 or 39 ms, nothing between; a 1 k build 0.17 or 0.30 s). A single
-  short build sees one speed, a long one a mix of both, so comparing single builds (even
-  their medians, minimums, CPU times or ratios to a neighbouring build) made the small
-  cities look up to 35 % dearer per building than the large one. Windows of equal length
-  see the same mix whatever the size.
+- **time**: every size in one process, pinned to one CPU, each timed over a window of builds
+  (``WINDOW_S``, about one 100 k build), every one of them between two builds of the
+  fixed-cost city; the figures are means per build, medians over the processes. This shared
+  VM switches between full and about half speed for seconds at a time, each CPU on its own
+  (a 1 k build takes 0.17 or 0.28 s), and nothing the kernel reports shows it: 8 s windows
+  of one size saw different mixes of the two speeds from the next size's, which put the
+  time per building 1.04 apart in one run and 1.28 in the next. So a probe thread times a
+  fixed hash every 20 ms on the same CPU, each build and stage gets the share of its time
+  the machine was slow, and one slowdown factor per process, fitted over all its builds,
+  turns every build into an estimate of its **full-speed** time (``bench/machine_speed.py``).
+  The target is judged on the measured times; the estimate, and each size's share of time in
+  the slow state, are reported beside them to show how much of a gap is the machine's. (The
+  estimate is a model: the machine has more than two speeds, and a process that never saw
+  the fastest one anchors "full speed" lower.) Alternating city and fixed-cost builds keeps
+  the measured net times from depending on which speed each of the two got.
 
 Per-building cost, **raw**: the whole build's time divided by N; **net**: after taking away the
 fixed cost of a build, measured directly as the build of a one-building, one-block city along
@@ -56,8 +62,8 @@ GIB = 2**30
 #: Time and peak memory per building must stay within this of each other from 1 k to 100 k.
 TOLERANCE = 0.20
 PEAK_LIMIT = 2 * GIB  # the 100 k build's peak RSS
-#: Seconds of builds in one timed window (about one 100 k build here): every size is timed
-#: over windows of the same length, so each sees the same mix of the machine's speeds.
+#: Seconds of city builds in one timed window (about one 100 k build here): the small cities
+#: get as many builds as the slowdown fit needs to see both of the machine's speeds.
 WINDOW_S = 8.0
 
 
@@ -99,50 +105,56 @@ def memory_child(osm: str, route: list, fixed_osm: str, fixed_route: list, out: 
 
 
 def time_child(cities: dict, order: list, window_s: float, out: str) -> dict:
-    """Every size in *order*, each timed window between two windows of fixed-cost builds.
+    """Every size in *order*, each timed over a window of builds alternating with fixed-cost ones.
 
-    A window builds one city over and over until *window_s* seconds have passed (at least
-    once); its figures are the means per build. Neighbouring sizes share the fixed-cost
-    window between them.
+    The process is pinned to one CPU with a :class:`machine_speed.SpeedProbe` beside it, and
+    every build gets its slow fraction (see ``bench/machine_speed.py``).
     """
+    from machine_speed import SlowFractions, SpeedProbe, pin_to_one_cpu
+
+    cpu = pin_to_one_cpu()  # before Blender starts threads: they inherit it
     fixed_osm, fixed_route = cities[str(FIXED)]
     settings, remove, fixed = _builder(fixed_osm, fixed_route, out)
-    timed: dict[str, dict] = {}
-    before = timed_window(fixed, remove, window_s)
-    for size in order:
-        path, route = cities[str(size)]
-        city = timed_window(settings(path, route, out=Path(out) / "city.blend"), remove, window_s)
-        after = timed_window(fixed, remove, window_s)
-        timed[str(size)] = {
-            **city,
-            "fixed_seconds": (before["seconds"] + after["seconds"]) / 2,
-            "fixed_stage_seconds": [
-                (one + two) / 2
-                for one, two in zip(before["stage_seconds"], after["stage_seconds"], strict=True)
-            ],
-            "fixed_builds": before["builds"] + after["builds"],
-        }
-        before = after
-    return timed
+    windows: dict[str, dict] = {}
+    with SpeedProbe() as probe:
+        for size in order:
+            path, route = cities[str(size)]
+            city = settings(path, route, out=Path(out) / "city.blend")
+            windows[str(size)] = timed_window(city, fixed, remove, window_s)
+    fractions = SlowFractions(probe.samples)
+    for window in windows.values():
+        for build in (*window["city"], *window["fixed"]):
+            build["slow"] = fractions.between(build["start"], build["start"] + build["seconds"])
+    states = fractions.states
+    return {
+        "cpu": cpu,
+        "probe": {"samples": len(probe.samples), "fast_s": states.fast_s, "slow_s": states.slow_s},
+        "windows": windows,
+    }
 
 
-def timed_window(settings, remove, window_s: float) -> dict:
-    """Builds of *settings* for *window_s* seconds (at least one): means per build."""
+def timed_window(city, fixed, remove, window_s: float) -> dict:
+    """Builds of *city* for *window_s* seconds (at least one), each between fixed-cost builds.
+
+    Alternating makes the two see the same mix of the machine's speeds, so their difference
+    (the net cost) does not depend on which speed each happened to get.
+    """
     from leanroute.route.build import SceneBuild
 
-    totals, stages = [], []
-    started = time.perf_counter()
-    while not totals or time.perf_counter() - started < window_s:
-        began = time.perf_counter()
+    def build(settings) -> dict:
+        started = time.perf_counter()
         result = SceneBuild(settings).run()
-        totals.append(time.perf_counter() - began)
-        stages.append([s.wall_seconds + s.boundary_seconds for s in result.report.stages])
+        seconds = time.perf_counter() - started
+        stages = [s.wall_seconds + s.boundary_seconds for s in result.report.stages]
         remove(result)
-    return {
-        "seconds": statistics.mean(totals),
-        "stage_seconds": [statistics.mean(column) for column in zip(*stages, strict=True)],
-        "builds": len(totals),
-    }
+        return {"start": started, "seconds": seconds, "stage_seconds": stages}
+
+    window = {"city": [], "fixed": [build(fixed)]}
+    began = time.perf_counter()
+    while not window["city"] or time.perf_counter() - began < window_s:
+        window["city"].append(build(city))
+        window["fixed"].append(build(fixed))
+    return window
 
 
 def measured_build(settings, remove) -> dict:
@@ -238,27 +250,69 @@ def memory_summary(runs: "list[dict]") -> dict:
     }
 
 
-def time_summary(processes: "list[dict]", size: int) -> dict:
-    """One size's times: medians over the time processes of their window means.
+def process_times(process: dict) -> dict:
+    """One time process's figures per size: raw window means, and full speed under its slowdown.
 
-    A build's net time is its window's mean minus the mean of the fixed-cost windows either
-    side, in seconds.
+    Raw: the city builds' mean, and the mean of the fixed-cost builds alternating with them.
+    Stages: the same, as measured. Full speed (an estimate): :func:`machine_speed.fit_slowdown`
+    over the process's groups of whole builds (each size, and every fixed-cost build).
     """
-    windows = [timed[str(size)] for timed in processes]
-    count = len(windows[0]["stage_seconds"])
-    return {
-        "builds": sum(w["builds"] for w in windows),
-        "seconds": statistics.median(w["seconds"] for w in windows),
-        "fixed_seconds": statistics.median(w["fixed_seconds"] for w in windows),
-        "net_seconds": statistics.median(w["seconds"] - w["fixed_seconds"] for w in windows),
-        "stage_seconds": [
-            statistics.median(w["stage_seconds"][i] for w in windows) for i in range(count)
-        ],
-        "stage_net_seconds": [
-            statistics.median(w["stage_seconds"][i] - w["fixed_stage_seconds"][i] for w in windows)
-            for i in range(count)
-        ],
-    }
+    from machine_speed import fit_slowdown
+
+    windows = process["windows"]
+    every_fixed = [build for window in windows.values() for build in window["fixed"]]
+    groups = {size: window["city"] for size, window in windows.items()}
+    slowdown, estimates = fit_slowdown(
+        {
+            name: [(build["slow"], build["seconds"]) for build in builds]
+            for name, builds in {**groups, "fixed": every_fixed}.items()
+        }
+    )
+
+    def stage_means(builds) -> list:
+        columns = zip(*(build["stage_seconds"] for build in builds), strict=True)
+        return [statistics.fmean(column) for column in columns]
+
+    figures = {}
+    for size, window in windows.items():
+        city, fixed = window["city"], window["fixed"]
+        seconds = statistics.fmean(b["seconds"] for b in city)
+        fixed_seconds = statistics.fmean(b["seconds"] for b in fixed)
+        figures[size] = {
+            "builds": len(city),
+            "seconds": seconds,
+            "fixed_seconds": fixed_seconds,
+            "net_seconds": seconds - fixed_seconds,
+            "slow_fraction": statistics.fmean(b["slow"] for b in city),
+            "slowdown": slowdown,
+            "full_speed_seconds": estimates[size],
+            "full_speed_fixed_seconds": estimates["fixed"],
+            "full_speed_net_seconds": estimates[size] - estimates["fixed"],
+            "stage_seconds": stage_means(city),
+            "stage_net_seconds": [
+                one - two for one, two in zip(stage_means(city), stage_means(fixed), strict=True)
+            ],
+        }
+    return figures
+
+
+def time_summary(processes: "list[dict]", size: int) -> dict:
+    """One size's times: medians over the time processes of :func:`process_times`' figures.
+
+    Stage figures are medians stage by stage.
+    """
+    runs = [process_times(process)[str(size)] for process in processes]
+    summary = {"builds": sum(run["builds"] for run in runs)}
+    for key, value in runs[0].items():
+        if key == "builds":
+            continue
+        if isinstance(value, list):
+            summary[key] = [
+                statistics.median(run[key][i] for run in runs) for i in range(len(value))
+            ]
+        else:
+            summary[key] = statistics.median(run[key] for run in runs)
+    return summary
 
 
 def per_building(memory: dict, timing: dict, fixed_memory: dict, size: int) -> dict:
@@ -276,6 +330,7 @@ def per_building(memory: dict, timing: dict, fixed_memory: dict, size: int) -> d
     return {
         "ms_raw": timing["seconds"] * 1000 / size,
         "ms_net": timing["net_seconds"] * 1000 / (size - FIXED),
+        "ms_full_speed": timing["full_speed_net_seconds"] * 1000 / (size - FIXED),
         "kib_net": max(net_peaks) / 1024 / (size - FIXED),
     }
 
@@ -312,9 +367,9 @@ def stage_table(memory: dict, timing: dict, sizes) -> dict:
         total += [f"{timing[size]['seconds']:.3f}", f"{net:.1f}", f"{peak:.1f}", ""]
     rows.append(total)
     return {
-        "title": "Per stage: median wall time (body + boundary), net time per building (µs: "
-        "minus the fixed-cost windows around it), peak RSS above the RSS before the "
-        "build, Blender's allocator after the stage above the same point",
+        "title": "Per stage: median wall time (body + boundary, as measured), net time per "
+        "building (µs, minus the fixed-cost builds' same stage in the same window), peak RSS above "
+        "the RSS before the build, Blender's allocator after the stage above the same point",
         "columns": columns,
         "rows": rows,
     }
@@ -338,6 +393,8 @@ def make_scale_row(
             "peak_growth_mib": memory[size]["peak_growth"] / 2**20,
             "time_per_building_raw_ms": cost["ms_raw"],
             "time_per_building_net_ms": cost["ms_net"],
+            "time_per_building_net_full_speed_ms": cost["ms_full_speed"],
+            "slow_state_percent": 100 * timing[size]["slow_fraction"],
             "peak_per_building_net_kib": cost["kib_net"],
         }
     variants[f"fixed cost ({FIXED}-building, one-block city)"] = {
@@ -345,18 +402,26 @@ def make_scale_row(
         "peak_growth_mib": fixed["peak_growth"] / 2**20,
     }
     small, large = min(sizes), max(sizes)
-    time_ratio = costs[large]["ms_net"] / costs[small]["ms_net"]
+
+    def flat(key: str) -> float:
+        values = [cost[key] for cost in costs.values()]
+        return max(values) / min(values)
+
+    time_ratio = costs[large]["ms_full_speed"] / costs[small]["ms_full_speed"]
+    raw_ratio = costs[large]["ms_net"] / costs[small]["ms_net"]
     memory_ratio = costs[large]["kib_net"] / costs[small]["kib_net"]
-    spread_time = [c["ms_net"] for c in costs.values()]
-    spread_memory = [c["kib_net"] for c in costs.values()]
-    time_flat = max(spread_time) / min(spread_time)
-    memory_flat = max(spread_memory) / min(spread_memory)
+    time_flat, raw_flat, memory_flat = flat("ms_full_speed"), flat("ms_net"), flat("kib_net")
     peak_large = memory[large]["peak_rss"]
-    met = time_flat <= 1 + TOLERANCE and memory_flat <= 1 + TOLERANCE and peak_large < PEAK_LIMIT
+    met = raw_flat <= 1 + TOLERANCE and memory_flat <= 1 + TOLERANCE and peak_large < PEAK_LIMIT
     ratios = [
         ratio(
-            f"time per building (net: minus the fixed-cost windows alongside), {large:,} vs "
-            f"{small:,} buildings (largest/smallest over all sizes: {time_flat:.2f})",
+            f"time per building (net, as measured), {large:,} vs {small:,} buildings "
+            f"(largest/smallest over all sizes: {raw_flat:.2f})",
+            raw_ratio,
+        ),
+        ratio(
+            f"time per building (net, estimated at full speed), {large:,} vs {small:,} "
+            f"buildings (largest/smallest over all sizes: {time_flat:.2f})",
             time_ratio,
         ),
         ratio(
@@ -365,21 +430,27 @@ def make_scale_row(
             memory_ratio,
         ),
         ratio(f"peak RSS of the {large:,}-building build, GiB (limit 2)", peak_large / GIB),
+        ratio(
+            "the machine's slow state, as a factor on build time (fitted per time process)",
+            statistics.median(timing[size]["slowdown"] for size in sizes),
+        ),
     ]
     time_rounds, memory_rounds = rounds
     return make_row(
         "scale",
         f"Scale: full builds of {', '.join(f'{s:,}' for s in sizes)} buildings",
         "Full builds (parse to save, default budget) of generated cities along one 300 m "
-        f"route. Time: {time_rounds} processes each building every size over windows of "
-        f"{window_s:g} s (means per build), between windows of the fixed cost's ({FIXED}-building, "
-        f"one-block) city; memory: the first build in a fresh process, {memory_rounds} per size; "
-        "medians.",
+        f"route. Time: {time_rounds} processes, pinned to one CPU beside a speed probe, each "
+        f"building every size over a window of {window_s:g} s, alternating with builds of the "
+        f"fixed cost's ({FIXED}-building, one-block) city; means per build, as measured and at "
+        "full speed (the machine's slow state taken out, see bench/machine_speed.py); memory: "
+        f"the first build in a fresh process, {memory_rounds} per size; medians.",
         variants,
         ratios,
         rounds=time_rounds,
-        target=f"time and peak growth per building (net) within {TOLERANCE:.0%} of each other "
-        f"from {small:,} to {large:,} buildings; the {large:,} build under 2 GiB peak RSS",
+        target=f"time and peak growth per building (net, as measured) within "
+        f"{TOLERANCE:.0%} of each other from {small:,} to {large:,} buildings; the {large:,} "
+        "build under 2 GiB peak RSS",
         target_met=met,
         tables=[stage_table(memory, timing, sizes)],
     )
@@ -428,9 +499,10 @@ def main() -> None:
             print(
                 f"time {round_index + 1}/{time_rounds}: "
                 + ", ".join(
-                    f"{size:,}: {timed[str(size)]['seconds']:.2f} s ({timed[str(size)]['builds']})"
-                    for size in sizes
-                ),
+                    f"{size:,}: {len(window['city'])} builds"
+                    for size, window in ((s, timed["windows"][str(s)]) for s in sizes)
+                )
+                + "; probe {fast_s:.1e}/{slow_s:.1e} s fast/slow".format(**timed["probe"]),
                 flush=True,
             )
     memory = {size: memory_summary(runs) for size, runs in memory_runs.items()}
