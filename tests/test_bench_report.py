@@ -3,22 +3,17 @@
 Plain Python: report.py needs no bpy, and nothing here runs a benchmark.
 """
 
-import importlib.util
 import json
 import os
 from pathlib import Path
 
 import pytest
-
-REPORT_PY = Path(__file__).resolve().parents[1] / "bench" / "report.py"
+from helpers.bench_scripts import load_bench_module
 
 
 @pytest.fixture(scope="module")
 def report():
-    spec = importlib.util.spec_from_file_location("bench_report", REPORT_PY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench_module("report")
 
 
 MACHINE = {

@@ -3,21 +3,15 @@
 Plain Python: the module needs no bpy, and nothing here runs a build.
 """
 
-import importlib.util
 import os
-from pathlib import Path
 
 import pytest
-
-MACHINE_SPEED_PY = Path(__file__).resolve().parents[1] / "bench" / "machine_speed.py"
+from helpers.bench_scripts import load_bench_module
 
 
 @pytest.fixture(scope="module")
 def speed():
-    spec = importlib.util.spec_from_file_location("bench_machine_speed", MACHINE_SPEED_PY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench_module("machine_speed")
 
 
 def probe_times(fast: int, slow: int) -> list:
