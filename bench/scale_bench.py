@@ -296,12 +296,11 @@ def process_times(process: dict) -> dict:
     return figures
 
 
-def time_summary(processes: "list[dict]", size: int) -> dict:
-    """One size's times: medians over the time processes of :func:`process_times`' figures.
+def time_summary(runs: "list[dict]") -> dict:
+    """One size's times: medians over *runs*, its :func:`process_times` figures per process.
 
     Stage figures are medians stage by stage.
     """
-    runs = [process_times(process)[str(size)] for process in processes]
     summary = {"builds": sum(run["builds"] for run in runs)}
     for key, value in runs[0].items():
         if key == "builds":
@@ -506,7 +505,9 @@ def main() -> None:
                 flush=True,
             )
     memory = {size: memory_summary(runs) for size, runs in memory_runs.items()}
-    timing = {size: time_summary(time_runs, size) for size in sizes}
+    # One slowdown fit per process, shared by its sizes.
+    per_process = [process_times(process) for process in time_runs]
+    timing = {size: time_summary([times[str(size)] for times in per_process]) for size in sizes}
     row = make_scale_row(memory, timing, sizes, (time_rounds, memory_rounds), window_s)
     path = write_json(
         "scale",
