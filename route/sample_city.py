@@ -30,7 +30,9 @@ two-way ``tertiary``, so the one-ways can always reach each other), and every ti
 park, courtyards, alleys, pedestrian street and footway. Blocks fill square shell by square
 shell from the south-west corner (:func:`_shell_order`), which keeps the built area compact and
 lets k follow from where the N-th building lands; the blocks of the last shell past it stay
-empty, but the streets and lanes cover the whole grid.
+empty. Streets, lanes and footways run only round and through the blocks filled, so the road
+network grows with the buildings, not with the grid's square; a street with a filled block on
+one side only is the edge of the city, and two-way ``tertiary`` like the outermost lines.
 """
 
 import itertools
@@ -187,7 +189,10 @@ def write_sample_city(
                 )
             grid = blocks_per_side
         waypoints = _corner_route(grid)
-    city = _City(grid, blocks, None if limit is None else _STREET_WAY_BLOCKS)
+    # A sized city has streets round the blocks it fills, so its road network grows with its
+    # buildings; the default city and a given area have them everywhere.
+    covered = blocks.used if limit is not None and blocks_per_side is None else None
+    city = _City(grid, blocks, None if limit is None else _STREET_WAY_BLOCKS, covered)
     path = Path(path)
     # Written beside the target and renamed, so a reader never sees half a file.
     handle, temporary = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
@@ -272,12 +277,15 @@ def _line(index: int, grid: int) -> float:
 def _shell_order():
     """Blocks (column, row), forever: square shell by square shell from the south-west.
 
-    Shell s is column s from row 0 up to s, then row s from column s - 1 back to 0. The order
-    does not depend on the grid's size, so blocks fill until the N-th building and the grid
-    is then the smallest square holding the blocks used.
+    Shell s starts at its north-east corner block (s, s), goes down column s to row 0, then
+    back along row s from column s - 1 to 0. The order does not depend on the grid's size, so
+    blocks fill until the N-th building and the grid is then the smallest square holding the
+    blocks used; starting each shell at its corner puts the grid's north-east crossing on a
+    street whatever N is.
     """
     for shell in itertools.count():
-        for row in range(shell + 1):
+        yield shell, shell
+        for row in range(shell - 1, -1, -1):
             yield shell, row
         for column in range(shell - 1, -1, -1):
             yield column, shell
@@ -286,7 +294,7 @@ def _shell_order():
 def _shell_index(column: int, row: int) -> int:
     """Position of block (*column*, *row*) in :func:`_shell_order`."""
     shell = max(column, row)
-    return shell * shell + (row if column == shell else 2 * shell - column)
+    return shell * shell + (shell - row if column == shell else 2 * shell - column)
 
 
 def _tile_name(name: str, tile: tuple[int, int]) -> str:
@@ -316,6 +324,7 @@ class _Blocks:
         self.count = 0  # buildings so far, multipolygons included
         self.building_ways = 0
         self.extent = 0  # blocks per side of the smallest square holding the blocks used
+        self.used: set[tuple[int, int]] = set()  # (column, row) of every block filled
         self.rects = array("d")  # x0, y0, x1, y1 per way; the ring runs anticlockwise
         self.tags = array("I")  # per way, an index into tag_texts
         self.clockwise: set[int] = set()  # ways whose ring runs the other way round
@@ -329,6 +338,7 @@ class _Blocks:
             if self.count == self.limit:
                 break
             self.extent = max(self.extent, column + 1, row + 1)
+            self.used.add((column, row))
             self.block(column, row)
 
     def way(self, x0, y0, x1, y1, tags: dict[str, str], *, clockwise: bool = False) -> int:
@@ -413,14 +423,23 @@ class _Blocks:
 class _City:
     """The streets of a *grid* x *grid*-block city around *blocks*, and the file's writer.
 
-    Node and way ids follow the default city's order: street nodes, then the blocks' nodes;
-    streets, lanes and footways, then the blocks' ways; then the courtyard relations.
+    Streets run along the sides of the *covered* blocks ((column, row) pairs; None is every
+    block of the grid), and lanes and footways through them. Node and way ids follow the
+    default city's order: street nodes, then the blocks' nodes; streets, lanes and footways,
+    then the blocks' ways; then the courtyard relations.
     """
 
-    def __init__(self, grid: int, blocks: _Blocks, street_way_blocks: "int | None" = None):
+    def __init__(
+        self,
+        grid: int,
+        blocks: _Blocks,
+        street_way_blocks: "int | None" = None,
+        covered: "set[tuple[int, int]] | None" = None,
+    ):
         self.grid = grid
         self.street_way_blocks = street_way_blocks
         self.blocks = blocks
+        self.covered = covered
         # The blocks were laid out for an 8-block grid; this moves them onto this one.
         self.shift = _line(0, grid) - _line(0, _TILE)
         self.nodes: list[tuple[float, float]] = []  # street nodes, id = index + 1
@@ -433,6 +452,17 @@ class _City:
 
     def line(self, index: int) -> float:
         return _line(index, self.grid)
+
+    def covers(self, column: int, row: int) -> bool:
+        """Whether block (*column*, *row*) has streets round it."""
+        inside = 0 <= column < self.grid and 0 <= row < self.grid
+        return inside and (self.covered is None or (column, row) in self.covered)
+
+    def sides(self, index: int, vertical: bool) -> list[tuple[bool, bool]]:
+        """Per block-length segment of street line *index*: are the blocks either side covered?"""
+        if vertical:  # segment j: between blocks (index - 1, j) and (index, j)
+            return [(self.covers(index - 1, j), self.covers(index, j)) for j in range(self.grid)]
+        return [(self.covers(j, index - 1), self.covers(j, index)) for j in range(self.grid)]
 
     def street_node(self, x: float, y: float) -> int:
         key = (x, y)
@@ -476,14 +506,14 @@ class _City:
         for tile, left, bottom in self.tiles():
             for (dx, dy), name in _ALLEYS.items():
                 column, row = left + dx, bottom + dy
-                if column < self.grid and row < self.grid:
+                if self.covers(column, row):
                     x = line(column) + half
                     ends = [(x, line(row)), (x, line(row + 1))]
                     tags = {"highway": "service", "service": "alley"}
                     lanes.append((ends, {**tags, "name": _tile_name(name, tile)}))
             (dx, dy), name = _PEDESTRIAN
             column, row = left + dx, bottom + dy
-            if column < self.grid and row < self.grid:
+            if self.covers(column, row):
                 y = line(row) + half
                 ends = [(line(column), y), (line(column + 1), y)]
                 lanes.append((ends, {"highway": "pedestrian", "name": _tile_name(name, tile)}))
@@ -499,29 +529,34 @@ class _City:
         crossings = {self.line(i) for i in range(self.grid + 1)}
         for index in range(self.grid + 1):
             fixed = self.line(index)
-            # The outermost lines are two-way, so every one-way can be entered and left.
-            edge = index in (0, self.grid)
-            highway, extra = _TERTIARY if edge else _CLASS_BY_LINE[index % _TILE]
             names = (_street_name(_NS_STREETS, index), _street_name(_EW_STREETS, index))
             for name, vertical in zip(names, (True, False), strict=True):
-                # Every crossing, and every lane end on this street, is a node of it.
-                axis = 0 if vertical else 1  # the coordinate that is fixed along this street
-                along = crossings | junctions.get((axis, fixed), set())
+                sides = self.sides(index, vertical)
+                # A line on the edge of the streets (a segment with a block on one side only)
+                # is two-way, so every one-way can be entered and left.
+                edge = any(west != east for west, east in sides)
+                highway, extra = _TERTIARY if edge else _CLASS_BY_LINE[index % _TILE]
                 tags = {"highway": highway, "name": name, **extra}
                 increasing = True
                 if not edge and index % _TILE in _ONEWAY_BY_LINE:
                     tags["oneway"], increasing = _ONEWAY_BY_LINE[index % _TILE]
-                order = sorted(along, reverse=not increasing)
-                points = [(fixed, v) if vertical else (v, fixed) for v in order]
-                refs = [self.street_node(x, y) for x, y in points]
-                for piece in self.pieces(refs, [v in crossings for v in order]):
-                    self.way(piece, tags)
+                # Every crossing, and every lane end on this street, is a node of it.
+                axis = 0 if vertical else 1  # the coordinate that is fixed along this street
+                stops = crossings | junctions.get((axis, fixed), set())
+                for first, last in _runs([west or east for west, east in sides]):
+                    low, high = self.line(first), self.line(last)
+                    along = [v for v in stops if low <= v <= high]
+                    order = sorted(along, reverse=not increasing)
+                    points = [(fixed, v) if vertical else (v, fixed) for v in order]
+                    refs = [self.street_node(x, y) for x, y in points]
+                    for piece in self.pieces(refs, [v in crossings for v in order]):
+                        self.way(piece, tags)
         for ends, tags in lanes:
             self.way([self.street_node(x, y) for x, y in ends], tags)
         # Each park's footway: corner to corner across the block, a shortcut for walkers only.
         for tile, left, bottom in self.tiles():
             column, row = left + _PARK[0], bottom + _PARK[1]
-            if column < self.grid and row < self.grid:
+            if self.covers(column, row):
                 corners = [(self.line(column), self.line(row))]
                 corners.append((self.line(column + 1), self.line(row + 1)))
                 refs = [self.street_node(x, y) for x, y in corners]
@@ -585,6 +620,17 @@ class _City:
 def _node_line(node_id: int, x: float, y: float) -> str:
     lat, lon = _lat_lon(x, y)
     return f'  <node id="{node_id}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"/>\n'
+
+
+def _runs(present: list[bool]):
+    """(first, last) crossing of each run of consecutive present segments (segment j: j to j+1)."""
+    start = None
+    for index, here in enumerate([*present, False]):
+        if here and start is None:
+            start = index
+        elif not here and start is not None:
+            yield start, index
+            start = None
 
 
 def _spans(a: float, b: float, *, split: bool) -> list[tuple[float, float]]:

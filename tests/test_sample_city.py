@@ -356,6 +356,9 @@ def test_street_network_grows_with_the_city(sized):
     ratio = street_length(large_data) / street_length(small_data)
     assert 3.0 < ratio < 5.0, ratio
     assert 3.0 < large.nodes / small.nodes < 5.0
+    # Streets only round the blocks filled: ways per building stay close as the city grows.
+    per_building = [city.highway_ways / city.buildings for city in (small, large)]
+    assert max(per_building) / min(per_building) < 1.1, per_building
 
 
 @pytest.mark.parametrize("count", [1, 2, 37])
@@ -390,8 +393,10 @@ def test_blocks_sets_the_area_around_the_buildings(tmp_path):
     sparse = write_sample_city(tmp_path / "sparse.osm", buildings=1, blocks=9)
     full = write_sample_city(tmp_path / "full.osm", buildings=1000)
     assert sparse.buildings == count_buildings(read_osm(sparse.path)) == 1
-    # The same 9 x 9-block grid of streets as the 1,000-building city: same box, same ways.
-    assert sparse.bounds == full.bounds and sparse.highway_ways == full.highway_ways
+    # The 1,000-building city's 9 x 9-block box, but streets round every block of it, where
+    # that city has them only round the 65 blocks it fills.
+    assert sparse.bounds == full.bounds and sparse.blocks == full.blocks == 9
+    assert sparse.highway_ways > full.highway_ways
     with pytest.raises(ValueError, match="too small for 1,000 buildings"):
         write_sample_city(tmp_path / "small.osm", buildings=1000, blocks=3)
     with pytest.raises(ValueError, match="blocks must be an integer"):
