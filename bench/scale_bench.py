@@ -13,13 +13,14 @@ fixed-cost city (a warm-up: imports, Blender's first-use allocations):
   reuse heap the earlier one freed but the allocator kept, hiding most of a small city's
   growth): per stage, the peak RSS above the RSS before the build ("peak growth") and
   Blender's allocator after the stage; medians over the processes of each size;
-- **time**: every size in one process, pinned to one CPU, each timed over a window of builds
-  (``WINDOW_S``, about one 100 k build), every one of them between two builds of the
-  fixed-cost city; the figures are means per build, medians over the processes. This shared
-  VM switches between full and about half speed for seconds at a time, each CPU on its own
-  (a 1 k build takes 0.17 or 0.28 s), and nothing the kernel reports shows it: 8 s windows
-  of one size saw different mixes of the two speeds from the next size's, which put the
-  time per building 1.04 apart in one run and 1.28 in the next. So a probe thread times a
+- **time**: every size in one process, pinned to one CPU, the sizes taking turns
+  (``CYCLES`` of them, each ``WINDOW_S / CYCLES`` seconds of builds a size, at least one), every
+  city build between two builds of the fixed-cost city; the figures are means per build,
+  medians over the processes. This shared VM switches between full and about half speed for
+  seconds at a time, each CPU on its own (a 1 k build takes 0.17 or 0.28 s), and nothing the
+  kernel reports shows it: one 8 s stretch per size saw different mixes of the two speeds
+  from the next size's, which put the time per building 1.04 apart in one run and 1.36 in
+  another; taking turns spreads every size over the same minute. A probe thread also times a
   fixed hash every 20 ms on the same CPU, each build and stage gets the share of its time
   the machine was slow, and one slowdown factor per process, fitted over all its builds,
   turns every build into an estimate of its **full-speed** time (``bench/machine_speed.py``).
@@ -62,9 +63,13 @@ GIB = 2**30
 #: Time and peak memory per building must stay within this of each other from 1 k to 100 k.
 TOLERANCE = 0.20
 PEAK_LIMIT = 2 * GIB  # the 100 k build's peak RSS
-#: Seconds of city builds in one timed window (about one 100 k build here): the small cities
-#: get as many builds as the slowdown fit needs to see both of the machine's speeds.
+#: Seconds of city builds per size in one time process (about one 100 k build here): the small
+#: cities get as many builds as the slowdown fit needs to see both of the machine's speeds.
 WINDOW_S = 8.0
+#: Turns per time process: each turn builds every size for WINDOW_S / CYCLES seconds (at least
+#: one build, so the 100 k city builds once a turn), the small ones interleaved, so every size
+#: is timed across the whole process, beside the others, not in a stretch of its own.
+CYCLES = 4
 
 
 # -- the children: measured builds in fresh processes -----------------------------------------
@@ -98,29 +103,44 @@ def _builder(fixed_osm: str, fixed_route: list, out: str):
     return settings, remove, fixed
 
 
+def _blend(folder: str, osm: str) -> Path:
+    """Where the build of *osm* saves: a file per city.
+
+    One shared file cost the first build after a larger city's ~70 ms more in the save stage
+    (replacing the larger file), which made 1 k builds look dearer per building.
+    """
+    return Path(folder) / f"{Path(osm).stem}.blend"
+
+
 def memory_child(osm: str, route: list, fixed_osm: str, fixed_route: list, out: str) -> dict:
     """The first build of *osm* in a warmed-up process: memory figures (and its time)."""
     settings, remove, _ = _builder(fixed_osm, fixed_route, out)
-    return measured_build(settings(osm, route, out=Path(out) / "city.blend"), remove)
+    return measured_build(settings(osm, route, out=_blend(out, osm)), remove)
 
 
-def time_child(cities: dict, order: list, window_s: float, out: str) -> dict:
-    """Every size in *order*, each timed over a window of builds alternating with fixed-cost ones.
+def time_child(cities: dict, order: list, window_s: float, cycles: int, out: str) -> dict:
+    """Every size in *order*, in *cycles* turns, timed in builds alternating with fixed-cost ones.
 
-    The process is pinned to one CPU with a :class:`machine_speed.SpeedProbe` beside it, and
-    every build gets its slow fraction (see ``bench/machine_speed.py``).
+    Each turn gives every size ``window_s / cycles`` seconds of builds, interleaved
+    (:func:`timed_turn`), so the sizes' builds spread over the same stretch of the machine's
+    history. The process is pinned to one CPU with a :class:`machine_speed.SpeedProbe` beside
+    it, and every build gets its slow fraction (see ``bench/machine_speed.py``).
     """
     from machine_speed import SlowFractions, SpeedProbe, pin_to_one_cpu
 
     cpu = pin_to_one_cpu()  # before Blender starts threads: they inherit it
     fixed_osm, fixed_route = cities[str(FIXED)]
     settings, remove, fixed = _builder(fixed_osm, fixed_route, out)
-    windows: dict[str, dict] = {}
+    sized = {}
+    for size in order:
+        path, route = cities[str(size)]
+        sized[str(size)] = settings(path, route, out=_blend(out, path))
+    windows: dict[str, dict] = {size: {"city": [], "fixed": []} for size in sized}
     with SpeedProbe() as probe:
-        for size in order:
-            path, route = cities[str(size)]
-            city = settings(path, route, out=Path(out) / "city.blend")
-            windows[str(size)] = timed_window(city, fixed, remove, window_s)
+        for _ in range(cycles):
+            for size, turn in timed_turn(sized, fixed, remove, window_s / cycles).items():
+                windows[size]["city"] += turn["city"]
+                windows[size]["fixed"] += turn["fixed"]
     fractions = SlowFractions(probe.samples)
     for window in windows.values():
         for build in (*window["city"], *window["fixed"]):
@@ -133,11 +153,14 @@ def time_child(cities: dict, order: list, window_s: float, out: str) -> dict:
     }
 
 
-def timed_window(city, fixed, remove, window_s: float) -> dict:
-    """Builds of *city* for *window_s* seconds (at least one), each between fixed-cost builds.
+def timed_turn(cities: dict, fixed, remove, turn_s: float) -> dict:
+    """One turn: builds of every city in *cities* ({size: settings}) for *turn_s* seconds each.
 
-    Alternating makes the two see the same mix of the machine's speeds, so their difference
-    (the net cost) does not depend on which speed each happened to get.
+    The next build is always of the size with the least build time so far in the turn (at
+    least one build each, so a 100 k city builds once), which interleaves the small sizes
+    build by build: they see the same mix of the machine's speeds. Every city build sits
+    between two fixed-cost builds, both counted as that size's fixed cost alongside, so the
+    net cost (the difference) does not depend on which speed each happened to get.
     """
     from leanroute.route.build import SceneBuild
 
@@ -149,12 +172,21 @@ def timed_window(city, fixed, remove, window_s: float) -> dict:
         remove(result)
         return {"start": started, "seconds": seconds, "stage_seconds": stages}
 
-    window = {"city": [], "fixed": [build(fixed)]}
-    began = time.perf_counter()
-    while not window["city"] or time.perf_counter() - began < window_s:
-        window["city"].append(build(city))
-        window["fixed"].append(build(fixed))
-    return window
+    turn = {size: {"city": [], "fixed": []} for size in cities}
+    spent = dict.fromkeys(cities, 0.0)
+    before = build(fixed)
+    while waiting := [size for size in cities if spent[size] < turn_s]:
+        size = min(waiting, key=spent.__getitem__)  # ties go to the first in *cities*
+        city = build(cities[size])
+        after = build(fixed)
+        fixed_alongside = turn[size]["fixed"]
+        if not fixed_alongside or fixed_alongside[-1] is not before:
+            fixed_alongside.append(before)
+        fixed_alongside.append(after)
+        turn[size]["city"].append(city)
+        spent[size] += city["seconds"]
+        before = after
+    return turn
 
 
 def measured_build(settings, remove) -> dict:
@@ -367,7 +399,7 @@ def stage_table(memory: dict, timing: dict, sizes) -> dict:
     rows.append(total)
     return {
         "title": "Per stage: median wall time (body + boundary, as measured), net time per "
-        "building (µs, minus the fixed-cost builds' same stage in the same window), peak RSS above "
+        "building (µs, minus the fixed-cost builds' same stage in the same turns), peak RSS above "
         "the RSS before the build, Blender's allocator after the stage above the same point",
         "columns": columns,
         "rows": rows,
@@ -375,7 +407,7 @@ def stage_table(memory: dict, timing: dict, sizes) -> dict:
 
 
 def make_scale_row(
-    memory: dict, timing: dict, sizes, rounds: tuple[int, int], window_s: float
+    memory: dict, timing: dict, sizes, rounds: tuple[int, int], window_s: float, cycles: int
 ) -> dict:
     """The ``scale`` row: a variant per size, the 100 k / 1 k ratios, the stage table."""
     from report import make_row, ratio
@@ -440,8 +472,9 @@ def make_scale_row(
         f"Scale: full builds of {', '.join(f'{s:,}' for s in sizes)} buildings",
         "Full builds (parse to save, default budget) of generated cities along one 300 m "
         f"route. Time: {time_rounds} processes, pinned to one CPU beside a speed probe, each "
-        f"building every size over a window of {window_s:g} s, alternating with builds of the "
-        f"fixed cost's ({FIXED}-building, one-block) city; means per build, as measured and at "
+        f"building every size in {cycles} turns of {window_s / cycles:g} s (at least one build), "
+        f"alternating with builds of the fixed cost's ({FIXED}-building, one-block) city; "
+        "means per build, as measured and at "
         "full speed (the machine's slow state taken out, see bench/machine_speed.py); memory: "
         f"the first build in a fresh process, {memory_rounds} per size; medians.",
         variants,
@@ -472,7 +505,7 @@ def main() -> None:
     time_rounds = args.repeats or (1 if args.quick else 3)
     memory_rounds = 1 if args.quick else 3
     # Seconds per timed window: a quick run only checks that everything works.
-    window_s = 1.0 if args.quick else WINDOW_S
+    window_s, cycles = (1.0, 1) if args.quick else (WINDOW_S, CYCLES)
     memory_runs: dict[int, list[dict]] = {size: [] for size in (FIXED, *sizes)}
     time_runs: list[dict] = []
     started = time.perf_counter()
@@ -493,7 +526,7 @@ def main() -> None:
                 )
         for round_index in range(time_rounds):
             order = balanced_order(list(sizes), round_index)
-            timed = run_child("time", [cities, order, window_s, str(folder)])
+            timed = run_child("time", [cities, order, window_s, cycles, str(folder)])
             time_runs.append(timed)
             print(
                 f"time {round_index + 1}/{time_rounds}: "
@@ -508,7 +541,7 @@ def main() -> None:
     # One slowdown fit per process, shared by its sizes.
     per_process = [process_times(process) for process in time_runs]
     timing = {size: time_summary([times[str(size)] for times in per_process]) for size in sizes}
-    row = make_scale_row(memory, timing, sizes, (time_rounds, memory_rounds), window_s)
+    row = make_scale_row(memory, timing, sizes, (time_rounds, memory_rounds), window_s, cycles)
     path = write_json(
         "scale",
         {
