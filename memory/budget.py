@@ -134,3 +134,13 @@ class ResolvedBudget:
     soft: "int | None"
     hard: "int | None"
     how: str = ""
+
+    def refuse_forecast(
+        self, stage: str, rss: "int | None", forecast: "StageForecast | None"
+    ) -> None:
+        """Raise :class:`MemoryBudgetForecast` if *forecast* would take *rss* over *hard*."""
+        hard = self.hard
+        if hard is None or rss is None or forecast is None:
+            return
+        if rss + forecast.bytes > hard:
+            raise MemoryBudgetForecast(stage, hard, rss, forecast, how=self.how)

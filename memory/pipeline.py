@@ -29,7 +29,7 @@ import bpy
 
 from . import process_memory
 from .blender_stats import undo_settings
-from .budget import MemoryBudget, MemoryBudgetForecast, StageForecast
+from .budget import MemoryBudget, StageForecast
 from .cleanup_policy import CleanupPolicy
 from .datablock_owner import DataBlockOwner
 from .gc_policy import GCFreeze, GCPolicy
@@ -85,11 +85,8 @@ class Pipeline:
             return
         rss = process_memory.rss_bytes()
         resolved = self.budget.resolve(rss, process_memory.available_bytes())
-        if resolved.hard is None or rss is None:
-            return
         for name, forecast in forecasts.items():
-            if rss + forecast.bytes > resolved.hard:
-                raise MemoryBudgetForecast(name, resolved.hard, rss, forecast, how=resolved.how)
+            resolved.refuse_forecast(name, rss, forecast)
 
     def __enter__(self) -> "Pipeline":
         self._acquire()

@@ -15,7 +15,6 @@ from .blender_stats import blender_allocated_bytes
 from .budget import (
     BudgetInterrupt,
     MemoryBudgetExceeded,
-    MemoryBudgetForecast,
     ResolvedBudget,
     StageForecast,
 )
@@ -207,10 +206,8 @@ class Stage:
                     advice="Memory was already over the budget when the stage started, "
                     "even after cleanup: run the next job in a fresh process.",
                 )
-        forecast = self.forecast
-        if hard is not None and rss is not None and forecast and rss + forecast.bytes > hard:
-            # Said before the stage starts, not after the machine has started swapping.
-            raise MemoryBudgetForecast(self.name, hard, rss, forecast, how=self._budget.how)
+        # Said before the stage starts, not after the machine has started swapping.
+        self._budget.refuse_forecast(self.name, rss, self.forecast)
 
     def _watch(self, rss: int) -> None:
         # Sampler thread: no bpy here.
