@@ -8,7 +8,7 @@ with no closed outer ring is skipped. Rings are node-id tuples here; coordinates
 the nodes' lat/lon (containment does not depend on the projection at city scale).
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -140,12 +140,28 @@ def is_building_relation(relation: Relation, osm: OsmData) -> bool:
 
 
 def _old_style_tags(relation: Relation, osm: OsmData) -> "Mapping[str, str] | None":
-    # Old tagging: the relation only says type=multipolygon; the outer way says building=*.
-    for member in relation.members:
+    def tags_of(way_id: int) -> "Mapping[str, str] | None":
+        way = osm.ways.get(way_id)
+        return None if way is None else way.tags
+
+    return old_style_building_tags(relation.members, tags_of)
+
+
+def old_style_building_tags(
+    members: Iterable, tags_of: "Callable[[int], Mapping[str, str] | None]"
+) -> "Mapping[str, str] | None":
+    """The tags of the first outer member way with ``building`` other than ``no``, or None.
+
+    Old tagging: the relation only says type=multipolygon; the outer way says building=*.
+    *members* have ``type``, ``ref`` and ``role``; *tags_of* gives a way's tags by id (None
+    when the way is missing), so the parse (:mod:`.osm_needs`) asks the same question of the
+    ways it holds as the building stage does of :class:`.OsmData`.
+    """
+    for member in members:
         if member.type == "way" and member.role in _OUTER_ROLES:
-            way = osm.ways.get(member.ref)
-            if way is not None and way.tags.get("building", "no") != "no":
-                return way.tags
+            tags = tags_of(member.ref)
+            if tags is not None and tags.get("building", "no") != "no":
+                return tags
     return None
 
 

@@ -48,6 +48,8 @@ from typing import Protocol
 
 import numpy as np
 
+from .multipolygon import _OUTER_ROLES, old_style_building_tags
+
 #: :func:`way_need` / :func:`relation_need` answers.
 DROP, MAYBE, KEEP = 0, 1, 2
 
@@ -78,8 +80,8 @@ FEATURE_KEYS = frozenset(
     }
 )
 
-#: Member roles that make an outer ring; the same as :mod:`.multipolygon` reads.
-OUTER_ROLES = ("outer", "")
+#: Member roles that make an outer ring: those :mod:`.multipolygon` reads.
+OUTER_ROLES = _OUTER_ROLES
 
 
 def way_need(tags: Mapping[str, str]) -> int:
@@ -131,12 +133,11 @@ def resolve(
 
 
 def _old_style_building(relation: _HasMembers, ways: Mapping[int, tuple]) -> bool:
-    for member in relation.members:
-        if member.type == "way" and member.role in OUTER_ROLES:
-            way = ways.get(member.ref)
-            if way is not None and way[1].get("building", "no") != "no":
-                return True
-    return False
+    def tags_of(way_id: int) -> "Mapping[str, str] | None":
+        way = ways.get(way_id)
+        return None if way is None else way[1]
+
+    return old_style_building_tags(relation.members, tags_of) is not None
 
 
 def needed_rows(node_ids: np.ndarray, refs: Iterable[array]) -> np.ndarray:
