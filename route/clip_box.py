@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import SettingsError
+from .polylines import moved, split_lines, without_repeats
 
 # Liang-Barsky's parameter tolerance: crossings closer than this (relative to a segment) to
 # its ends count as the end itself, so a piece never starts with a sliver of length ~1e-15.
@@ -100,7 +101,7 @@ class ClipBox:
             return []
         inside = self.contains(xy)
         if inside.all():
-            piece = _dedupe(xy)
+            piece = without_repeats(xy)
             return [piece] if len(piece) >= 2 else []
         t0, t1 = self._liang_barsky(xy[:-1], xy[1:])
         pieces: list[np.ndarray] = []
@@ -121,7 +122,7 @@ class ClipBox:
                 current = []
         if current:
             pieces.append(np.array(current))
-        pieces = [_dedupe(p) for p in pieces]
+        pieces = [without_repeats(p) for p in pieces]
         return [p for p in pieces if len(p) >= 2]
 
     def clip_polylines(self, lines) -> list[list[np.ndarray]]:
@@ -139,10 +140,8 @@ class ClipBox:
         points = np.concatenate(lines)
         line_of = np.repeat(np.arange(count), sizes)
         crossing = np.bincount(line_of, weights=~self.contains(points), minlength=count) > 0
-        keep = np.ones(len(points), dtype=bool)
-        keep[1:] = np.any(points[1:] != points[:-1], axis=1) | (line_of[1:] != line_of[:-1])
-        kept = np.bincount(line_of[keep], minlength=count)
-        deduped = np.split(points[keep], np.cumsum(kept)[:-1])
+        keep = moved(points, line_of)
+        deduped, kept = split_lines(points[keep], line_of[keep], count)
         clipped = []
         for index, line in enumerate(lines):
             if crossing[index]:
@@ -177,12 +176,6 @@ class ClipBox:
 
 def _same(p: np.ndarray, q: np.ndarray) -> bool:
     return bool(p[0] == q[0] and p[1] == q[1])
-
-
-def _dedupe(xy: np.ndarray) -> np.ndarray:
-    keep = np.ones(len(xy), dtype=bool)
-    keep[1:] = np.any(xy[1:] != xy[:-1], axis=1)
-    return xy[keep]
 
 
 def _has_length(xy: np.ndarray) -> bool:

@@ -18,6 +18,7 @@ import numpy as np
 from .count_fields import count_fields
 from .mesh_arrays import MeshArrays
 from .osm_model import OsmData
+from .polylines import moved, split_lines, without_repeats
 
 
 class RoadClass(NamedTuple):
@@ -145,15 +146,6 @@ def _in_box(xy: np.ndarray, box) -> np.ndarray:
     return (xy[:, 0] >= min_x) & (xy[:, 0] <= max_x) & (xy[:, 1] >= min_y) & (xy[:, 1] <= max_y)
 
 
-def _without_repeats(xy: np.ndarray) -> np.ndarray:
-    # Repeated points make zero-length segments, which have no direction to offset along.
-    if len(xy) < 2:
-        return xy
-    keep = np.ones(len(xy), bool)
-    keep[1:] = np.any(xy[1:] != xy[:-1], axis=1)
-    return xy[keep]
-
-
 def collect_roads(osm: OsmData, xy: np.ndarray, box=None) -> RoadSet:
     """The drawable road lines of *osm*; *xy* (N, 2) metres per row of ``osm.nodes``.
 
@@ -211,16 +203,13 @@ def _pieces(candidates, osm: OsmData, xy: np.ndarray, box) -> list[tuple[str, li
     complete = np.bincount(way_of, weights=rows < 0, minlength=count) == 0
     # Complete ways: drop points equal to the one before in the same way, then count.
     points = xy[np.where(rows < 0, 0, rows)] if len(xy) else np.zeros((len(rows), 2))
-    keep = np.ones(len(points), bool)
-    keep[1:] = np.any(points[1:] != points[:-1], axis=1) | (way_of[1:] != way_of[:-1])
-    keep &= complete[way_of]
+    keep = moved(points, way_of) & complete[way_of]
     points, way_of = points[keep], way_of[keep]
-    sizes = np.bincount(way_of, minlength=count)
+    pieces, sizes = split_lines(points, way_of, count)
     touches = np.ones(count, bool)
     if box is not None:
         inside = _in_box(points, box)
         touches = np.bincount(way_of, weights=inside, minlength=count) > 0
-    pieces = np.split(points, np.cumsum(sizes)[:-1])
     found = []
     for index, (way, _, _) in enumerate(candidates):
         if not complete[index]:
@@ -243,7 +232,7 @@ def _pieces_of_incomplete(way, osm: OsmData, xy: np.ndarray, box) -> tuple[str, 
     pieces = _runs(rows, present)
     if not pieces:
         return "skipped_missing_nodes", [], False
-    pieces = [p for p in (_without_repeats(xy[r]) for r in pieces) if len(p) >= 2]
+    pieces = [p for p in (without_repeats(xy[r]) for r in pieces) if len(p) >= 2]
     if not pieces:
         return "skipped_degenerate", [], False
     if box is not None:
@@ -271,7 +260,7 @@ def ribbon_arrays(
     width, so a hairpin does not shoot a spike. A closed line (first point == last) is mitred at
     its closing point too. Faces wind counter-clockwise seen from above (normals up).
     """
-    lines = [_without_repeats(np.asarray(line, np.float64)[:, :2]) for line in lines]
+    lines = [without_repeats(np.asarray(line, np.float64)[:, :2]) for line in lines]
     count = len(lines)
     widths = np.broadcast_to(np.asarray(widths, np.float64), (count,))
     z = np.broadcast_to(np.asarray(z, np.float64), (count,))

@@ -98,6 +98,7 @@ ROUTE_CORE = [
     "osm_model",
     "osm_needs",
     "osm_parse",
+    "polylines",
     "projection",
     "road_geometry",
     "road_graph",
