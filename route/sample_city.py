@@ -323,7 +323,6 @@ class _Blocks:
         self.limit = limit  # stop at this many buildings; None fills every block given
         self.count = 0  # buildings so far, multipolygons included
         self.building_ways = 0
-        self.extent = 0  # blocks per side of the smallest square holding the blocks used
         self.used: set[tuple[int, int]] = set()  # (column, row) of every block filled
         self.rects = array("d")  # x0, y0, x1, y1 per way; the ring runs anticlockwise
         self.tags = array("I")  # per way, an index into tag_texts
@@ -337,9 +336,13 @@ class _Blocks:
         for column, row in order:
             if self.count == self.limit:
                 break
-            self.extent = max(self.extent, column + 1, row + 1)
             self.used.add((column, row))
             self.block(column, row)
+
+    @property
+    def extent(self) -> int:
+        """Blocks per side of the smallest square holding the blocks used."""
+        return max((max(column, row) + 1 for column, row in self.used), default=0)
 
     def way(self, x0, y0, x1, y1, tags: dict[str, str], *, clockwise: bool = False) -> int:
         """Add a rectangle ring tagged *tags*; returns its index among the blocks' ways."""
