@@ -292,7 +292,10 @@ def process_times(process: dict) -> dict:
     from machine_speed import fit_slowdown
 
     windows = process["windows"]
-    every_fixed = [build for window in windows.values() for build in window["fixed"]]
+    # A fixed-cost build between two sizes' builds is in both their lists: count it once.
+    every_fixed = list(
+        {build["start"]: build for window in windows.values() for build in window["fixed"]}.values()
+    )
     groups = {size: window["city"] for size, window in windows.items()}
     slowdown, estimates = fit_slowdown(
         {
