@@ -3,7 +3,12 @@
 
 import bpy
 
+from ..route.settings import RANGES
 from .waypoint import LEANROUTE_PG_waypoint
+
+# The limits and defaults of the numeric fields are the build settings' own (RANGES).
+_PADDING, _SPEED = RANGES["padding_m"], RANGES["speed_kmh"]
+_START, _END = RANGES["frame_start"], RANGES["frame_end"]
 
 
 def _fill_demo_route(self, context):
@@ -52,9 +57,10 @@ class LEANROUTE_PG_route_inputs(bpy.types.PropertyGroup):
     padding: bpy.props.FloatProperty(
         name="Padding",
         description="How far around the route the city is built",
-        default=150.0,
-        min=0.0,
-        soft_max=2000.0,
+        default=_PADDING.default,
+        min=_PADDING.low,
+        max=_PADDING.high,
+        soft_max=min(2000.0, _PADDING.high),
         subtype="DISTANCE",
         unit="LENGTH",
     )
@@ -70,16 +76,25 @@ class LEANROUTE_PG_route_inputs(bpy.types.PropertyGroup):
     speed_kmh: bpy.props.FloatProperty(
         name="Speed",
         description="Car speed in km/h",
-        default=40.0,
-        min=1.0,
-        soft_max=200.0,
+        default=_SPEED.default,
+        min=_SPEED.low,
+        max=_SPEED.high,
+        soft_max=min(200.0, _SPEED.high),
         precision=1,
     )
     frame_start: bpy.props.IntProperty(
-        name="Start", description="First frame of the drive", default=1, min=0
+        name="Start",
+        description="First frame of the drive",
+        default=_START.default,
+        min=_START.low,
+        max=_START.high,
     )
     frame_end: bpy.props.IntProperty(
-        name="End", description="Last frame of the drive (Frame Range timing)", default=250, min=1
+        name="End",
+        description="Last frame of the drive (Frame Range timing)",
+        default=250,
+        min=_END.low,
+        max=_END.high,
     )
     use_roads: bpy.props.BoolProperty(
         name="Roads", description="Build the road network", default=True

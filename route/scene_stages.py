@@ -168,18 +168,12 @@ def route(state: BuildState, stage) -> None:
     if len(route_xy) < 2:
         raise RouteError("the route is empty: the waypoints lead nowhere")
     state.route_xy = np.asarray(route_xy, np.float64)
-    state.input_size = with_frames(state.input_size, _frames_of(state))
+    length = float(np.hypot(*np.diff(state.route_xy, axis=0).T).sum())
+    # Before anything is written to Blender: keys past its last frame cannot be set.
+    settings.check_drive_fits(length)
+    state.input_size = with_frames(state.input_size, settings.drive_frames(length))
     state.box = ClipBox.around(state.route_xy, settings.padding_m)
     state.results["clip_box_m"] = [round(v, 1) for v in state.box.as_tuple()]
-
-
-def _frames_of(state: BuildState) -> int:
-    """About how many frames the drive along the found route will take (for the forecast)."""
-    settings = state.settings
-    if settings.frame_end is not None:
-        return settings.frame_end - settings.frame_start + 1
-    length = float(np.hypot(*np.diff(state.route_xy, axis=0).T).sum())
-    return int(length / settings.speed_mps * settings.fps) + 1
 
 
 def _track_route(state: BuildState, graph, data_bounds) -> np.ndarray:

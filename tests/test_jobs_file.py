@@ -62,7 +62,7 @@ def test_every_bad_row_is_reported_at_once_with_line_field_and_why(tmp_path):
     [
         ({"waypoints": ""}, "waypoints", "missing: give waypoints"),
         ({"osm": ""}, "osm", "missing: every job needs an OpenStreetMap file"),
-        ({"speed": "-5"}, "speed", "must be a positive number"),
+        ({"speed": "-5"}, "speed", "must be a number from 1 to 1,000 km/h, not -5.0"),
         ({"fps": "24.5"}, "fps", "is not a whole number"),
         ({"layers": "roads,trees"}, "layers", "unknown ['trees']"),
         ({"out": "x.png"}, "out", "must be a .blend file"),
