@@ -6,10 +6,12 @@ rename is atomic on one file system, so readers see the old file or the whole ne
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import SettingsError
+from .kill_points import reached
 
 
 def check_writable(path: Path, setting: str) -> Path:
@@ -38,7 +40,9 @@ def atomic_target(path: Path) -> Iterator[Path]:
         yield temporary
         if not temporary.exists():
             raise OSError(f"nothing was written to {temporary}")
+        reached("temp-written", path)
         os.replace(temporary, path)
+        reached("renamed", path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
@@ -47,26 +51,54 @@ def atomic_target(path: Path) -> Iterator[Path]:
 def write_text_atomic(path: Path, text: str) -> None:
     """Write *text* to *path* through a temporary file and an atomic rename."""
     with atomic_target(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+        reached("temp-started", path)
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
 
 
+#: ``.<stem>.tmp-<pid><suffix>``, and Blender's own ``…@`` beside it while it saves one.
+_TEMPORARY = re.compile(r"\.(?P<stem>.+)\.tmp-(?P<pid>[0-9]+)(?P<suffix>\.[^.@]*)?@?")
+
+
+def temporary_of(name: str) -> "tuple[str, int] | None":
+    """The final file name and writer's pid of a temporary's name; None for other names.
+
+    The names are :func:`atomic_target`'s and the ``@`` file Blender writes while saving one.
+    """
+    match = _TEMPORARY.fullmatch(name)
+    if match is None or len(match["pid"]) > 9:  # no pid has more digits: not ours
+        return None
+    return match["stem"] + (match["suffix"] or ""), int(match["pid"])
+
+
+def stale_temporaries_in(folder: Path) -> "dict[str, list[Path]]":
+    """Temporaries in *folder* left by processes that no longer run, by final file name.
+
+    One pass over the folder, however many outputs it holds; a missing or unreadable
+    folder has none.
+    """
+    found: dict[str, list[Path]] = {}
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return found
+    for entry in entries:
+        parsed = temporary_of(entry.name)
+        if parsed is not None and not _process_alive(parsed[1]):
+            found.setdefault(parsed[0], []).append(Path(entry.path))
+    return found
+
+
 def stale_temporaries(path: Path) -> list[Path]:
     """Temporaries of *path* left by processes that no longer run (killed mid-write).
 
-    :func:`atomic_target` names them ``.<stem>.tmp-<pid><suffix>``; one whose process is
-    alive belongs to a write in progress and is not listed.
+    :func:`atomic_target` names them ``.<stem>.tmp-<pid><suffix>``; Blender, saving one,
+    first writes ``….blend@``. One whose process is alive belongs to a write in progress
+    and is not listed.
     """
     path = Path(path)
-    found = []
-    for candidate in path.parent.glob(f".{path.stem}.tmp-*{path.suffix}"):
-        pid_text = candidate.name[
-            len(f".{path.stem}.tmp-") : len(candidate.name) - len(path.suffix)
-        ]
-        if pid_text.isdigit() and not _process_alive(int(pid_text)):
-            found.append(candidate)
-    return found
+    return sorted(stale_temporaries_in(path.parent).get(path.name, []))
 
 
 def _process_alive(pid: int) -> bool:

@@ -1,0 +1,51 @@
+"""A test hook: SIGKILL this process at a named moment, to test what a kill leaves (no bpy).
+
+Tests of "kill -9 at any moment, then resume" need the kill to land at exact moments
+(a temporary written but not yet renamed, an output renamed but its record not yet
+written), which a timer cannot hit reliably. With ``LEANROUTE_TEST_KILL`` set, the
+process kills itself with SIGKILL the N-th time it reaches a named point:
+
+    LEANROUTE_TEST_KILL=POINT[:GLOB][#N]
+
+``GLOB`` is matched (fnmatch) against the point's subject: the final file name for the
+file points, the stage or job id for the others; ``N`` counts from 1 (default 1). Points:
+
+- ``temp-started``: a text temporary has been created, nothing written to it yet;
+- ``temp-written``: a temporary is complete (a ``.blend`` saved), not yet renamed;
+- ``renamed``: an output has just been renamed into place;
+- ``claimed``: a batch job was claimed, not yet started;
+- ``stage``: a batch job's stage is about to start (subject: the stage name);
+- ``job-finished``: a batch job ended (its output in place), its record not yet written.
+
+Without the variable :func:`reached` does nothing.
+"""
+
+import fnmatch
+import os
+import signal
+import sys
+
+ENVIRONMENT = "LEANROUTE_TEST_KILL"
+
+#: How often each point has been reached in this process (only while the hook is set).
+_reached: dict[str, int] = {}
+
+
+def reached(point: str, subject: object = "") -> None:
+    """Kill this process now if ``LEANROUTE_TEST_KILL`` names *point* (and *subject*)."""
+    spec = os.environ.get(ENVIRONMENT)
+    if not spec:
+        return
+    wanted, _, count = spec.partition("#")
+    name, _, pattern = wanted.partition(":")
+    if name != point:
+        return
+    subject_name = os.path.basename(str(subject))
+    if pattern and not fnmatch.fnmatchcase(subject_name, pattern):
+        return
+    key = f"{point}:{pattern}"
+    _reached[key] = _reached.get(key, 0) + 1
+    if _reached[key] == (int(count) if count.isdigit() else 1):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
