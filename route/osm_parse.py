@@ -88,12 +88,14 @@ import numpy as np
 from .errors import InputFileError
 from .osm_model import Bounds, Member, NodeTable, OsmData, Relation, Way
 from .osm_needs import DROP, KEEP, MAYBE, needed_rows, relation_need, resolve, way_need
-from .xml_input import create_parser, current_position, read_xml_file
+from .strict_numbers import NumberError, parse_decimal, parse_integer
+from .xml_input import CHUNK_SIZE as XML_CHUNK_SIZE
+from .xml_input import create_parser, current_position, feed, read_xml_file
 
-#: Bytes read and handed to expat at a time. expat copies each chunk into a buffer of its own
-#: that grows to about twice the chunk, so the chunk sets the parse's fixed memory: 1 MiB chunks
-#: cost 3.3 MiB of buffers on krems, 64 KiB ones 0.2 MiB, at the same speed.
-CHUNK_SIZE = 1 << 16
+#: Bytes read and handed to expat at a time (:mod:`.xml_input`'s). expat copies each chunk into
+#: a buffer of its own that grows to about twice the chunk, so the chunk sets the parse's fixed
+#: memory: 1 MiB chunks cost 3.3 MiB of buffers on krems, 64 KiB ones 0.2 MiB, at the same speed.
+CHUNK_SIZE = XML_CHUNK_SIZE
 
 #: The only ``<osm version>`` this reader understands.
 OSM_VERSION = "0.6"
@@ -178,35 +180,26 @@ class _Reader:
 
     def read(self, stream) -> None:
         """Feed *stream* to expat chunk by chunk; turn every failure into an InputFileError."""
-        parser = self.parser
-        nonblank = False
-        try:
-            while chunk := stream.read(CHUNK_SIZE):
-                if not nonblank and chunk.strip():
-                    nonblank = True
-                    self._check_binary(chunk.lstrip())
-                parser.Parse(chunk, False)
-            if not nonblank:
-                raise InputFileError(self.path, "the file is empty", line=1, column=1)
-            parser.Parse(b"", True)
-            # Free expat's buffers before the result is built (its peak is the parse's).
-            self.parser = parser = None
-        except expat.ExpatError as error:
-            raise self._xml_error(error) from None
-        except OSError as error:
-            raise InputFileError(self.path, f"cannot be read: {error.strerror or error}") from None
+        feed(
+            self.parser,
+            stream,
+            self.path,
+            self._xml_error,
+            format_name="OSM XML",
+            check_start=self._check_binary,
+        )
+        # Free expat's buffers before the result is built (its peak is the parse's).
+        self.parser = None
 
     def _check_binary(self, head: bytes) -> None:
-        # Common wrong files get a hint instead of expat's "syntax error" at 1:1.
-        if head.startswith(b"\x1f\x8b"):
-            kind = "is gzip-compressed: unpack it first (LeanRoute reads plain .osm XML)"
-        elif head.startswith(b"BZh"):
-            kind = "is bzip2-compressed: unpack it first (LeanRoute reads plain .osm XML)"
-        elif b"OSMHeader" in head[:64]:
-            kind = "is an OSM PBF (binary) file; LeanRoute reads OSM XML (.osm)"
-        else:
-            return
-        raise InputFileError(self.path, f"the file {kind}", line=1, column=1)
+        # A PBF file gets a hint instead of expat's "syntax error" at 1:1.
+        if b"OSMHeader" in head[:64]:
+            raise InputFileError(
+                self.path,
+                "the file is an OSM PBF (binary) file; LeanRoute reads OSM XML (.osm)",
+                line=1,
+                column=1,
+            )
 
     def _xml_error(self, error: expat.ExpatError) -> InputFileError:
         line, column = error.lineno, error.offset + 1
@@ -395,9 +388,9 @@ class _Reader:
             parts = attrs.get("box", "").split(",")
             try:
                 if len(parts) != 4:
-                    raise ValueError
-                values = [float(part) for part in parts]
-            except ValueError:
+                    raise NumberError(f"{len(parts)} values")
+                values = [parse_decimal(part) for part in parts]
+            except NumberError:
                 raise self._refuse(
                     f"<bound box={attrs.get('box', '')!r}> is not four comma-separated numbers"
                 ) from None
@@ -412,11 +405,11 @@ class _Reader:
 
     def _int(self, attrs: dict[str, str], key: str, element: str) -> int:
         try:
-            return int(attrs[key])
+            return parse_integer(attrs[key])
         except KeyError:
             raise self._refuse(f"<{element}> without {key}=") from None
-        except ValueError:
-            raise self._refuse(f"<{element}> {key}={attrs[key]!r} is not an integer") from None
+        except NumberError as error:
+            raise self._refuse(f"<{element}> {key}={error}") from None
 
     def _id(self, attrs: dict[str, str], element: str, ids: array) -> int:
         """The way or relation id, also added to *ids* (so it must fit in 64 bits)."""
@@ -429,12 +422,12 @@ class _Reader:
 
     def _float(self, attrs: dict[str, str], key: str, element: str) -> float:
         try:
-            return float(attrs[key])
+            return parse_decimal(attrs[key])
         except KeyError:
             where = f"node {attrs['id']}" if element == "node" else f"<{element}>"
             raise self._refuse(f"{where} without {key}=") from None
-        except ValueError:
-            raise self._refuse(f"<{element}> {key}={attrs[key]!r} is not a number") from None
+        except NumberError as error:
+            raise self._refuse(f"<{element}> {key}={error}") from None
 
     # ---- result -----------------------------------------------------------------------------
 

@@ -148,7 +148,7 @@ def test_times_and_elevations_only_if_every_point_has_one(tmp_path):
         ),
         (
             GPX11 + '<trk><trkseg><trkpt lat="1" lon="2">\n<time>2021-13-01T00:00:00Z</time>',
-            "is not a valid time: month must be in 1..12",
+            "is not a real time: month 13 is not 01-12",
             3,
             1,
         ),

@@ -316,9 +316,9 @@ def osm_file(tmp_path, body: str, *, root: str = '<osm version="0.6" generator="
     [
         ('<node id="1" lat="95" lon="0"/>', "lat='95' is outside -90..90", (3, 1)),
         ('<node id="1" lat="0" lon="-181"/>', "lon='-181' is outside -180..180", (3, 1)),
-        ('<node id="1" lat="nan" lon="0"/>', "lat='nan' is outside", (3, 1)),
+        ('<node id="1" lat="nan" lon="0"/>', "lat='nan' is not a number", (3, 1)),
         ('<node lat="1" lon="2"/>', "<node> without id=", (3, 1)),
-        ('<node id="x1" lat="1" lon="2"/>', "<node> id='x1' is not an integer", (3, 1)),
+        ('<node id="x1" lat="1" lon="2"/>', "<node> id='x1' is not a whole number", (3, 1)),
         ('<node id="7" lon="2"/>', "node 7 without lat=", (3, 1)),
         ('<node id="7" lat="1" lon="east"/>', "lon='east' is not a number", (3, 1)),
         ('<way id="1">\n  <nd ref="1"/>\n  <nd/>\n</way>', "<nd> without ref=", (5, 3)),
