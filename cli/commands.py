@@ -5,8 +5,8 @@ import traceback
 from pathlib import Path
 
 from ..progress.build_summary import summary_lines
-from ..route.errors import LeanRouteError, SettingsError, describe
-from .arguments import build_parser
+from ..route.errors import LeanRouteError, SettingsError, describe, os_error_line
+from .arguments import OPTION_OF_FIELD, build_parser, join_option_values
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -14,9 +14,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def main(argv: "list[str] | None" = None, *, prog: str = "leanroute") -> int:
     """Run one command line; returns the exit code (0 ok, 1 failed, 2 bad usage)."""
     parser = build_parser(prog)
+    arguments = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    except SystemExit as stop:  # argparse already printed the usage and the problem
+        args = parser.parse_args(join_option_values(arguments, parser))
+    except SystemExit as stop:  # argparse already printed the problem (or the help)
         return int(stop.code or 0) and EXIT_USAGE
     try:
         if args.command == "demo":
@@ -36,6 +37,9 @@ def _fail(prog: str, error: BaseException, debug: bool, *, unexpected: bool = Fa
     if debug:
         traceback.print_exception(error)
     message = describe(error)
+    if isinstance(error, SettingsError) and error.setting in OPTION_OF_FIELD:
+        # Name the option the user typed, not the settings field behind it.
+        message = f"{OPTION_OF_FIELD[error.setting]}: {error.reason}"
     hint = " (--debug shows the traceback)" if unexpected and not debug else ""
     print(f"{prog}: error: {message}{hint}", file=sys.stderr)
     # An error listing several problems (a jobs file's bad rows) prints every one.
@@ -65,6 +69,8 @@ def settings_from(args, **paths):
 
 def run_build(args) -> int:
     """``build``: the user's OSM file and route."""
+    from ..route.build_paths import check_build_paths
+    from ..route.input_files import check_input_file
     from ..route.routing import parse_waypoints
 
     if not args.route and args.gpx is None:
@@ -79,19 +85,43 @@ def run_build(args) -> int:
         out=args.out,
         report=args.report,
     )
+    # Before anything is read, built or written: the inputs are files, the outputs safe.
+    check_input_file(args.osm, "an OSM file", "--osm")
+    if args.gpx is not None:
+        check_input_file(args.gpx, "a GPX file", "--gpx")
+    check_build_paths(settings, OPTION_OF_FIELD)
     _run(settings, args)
     return EXIT_OK
 
 
+#: The files ``demo`` writes into its folder.
+DEMO_FILES = {"sample.osm": ".osm", "demo.blend": ".blend", "demo-report.json": ".json"}
+
+
 def run_demo(args) -> int:
     """``demo``: write the sample city, build it, save the .blend and the report."""
+    from ..route.build_paths import check_blend_file
+    from ..route.output_paths import Output, check_folder, check_outputs
     from ..route.sample_city import write_sample_city
 
     out_dir: Path = args.out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
+    # Every setting and file checked before the folder is made or the city written.
+    placeholder = ((0.0, 0.0), (0.0, 0.001))  # the city's own route comes with it
+    settings = settings_from(args, osm=out_dir / "sample.osm", waypoints=placeholder)
+    if settings.car_blend is not None:
+        check_blend_file(settings.car_blend, "--car-blend")
+    check_folder("--out-dir", out_dir, may_create=True)
+    outputs = [
+        Output(f"--out-dir ({name})", out_dir / name, suffix, by_blender=suffix == ".blend")
+        for name, suffix in DEMO_FILES.items()
+    ]
+    check_outputs(outputs, [("--car-blend", settings.car_blend)], may_create=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError("--out-dir", os_error_line(error, out_dir, writing=True)) from None
     city = write_sample_city(out_dir / "sample.osm", buildings=args.buildings)
-    settings = settings_from(
-        args,
+    settings = settings.but(
         osm=city.path,
         waypoints=city.waypoints,
         out=out_dir / "demo.blend",

@@ -5,54 +5,121 @@ rename is atomic on one file system, so readers see the old file or the whole ne
 """
 
 import contextlib
+import errno
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import SettingsError
+from ..memory.units import format_bytes
+from .errors import LeanRouteError, OutputFileError, free_bytes, os_error_line
 from .kill_points import reached
+from .output_paths import Output, absolute, check_target
 
 
 def check_writable(path: Path, setting: str) -> Path:
-    """Resolve *path* and refuse it early, before any work, if it cannot be written."""
-    path = Path(path).expanduser().resolve()
-    if path.is_dir():
-        raise SettingsError(setting, f"{path} is a folder; give a file name")
-    folder = path.parent
-    if not folder.is_dir():
-        raise SettingsError(setting, f"the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise SettingsError(setting, f"the folder {folder} is not writable")
-    return path
+    """The real path to write *path* to, refused early, before any work, if it cannot be.
+
+    The checks of :func:`.output_paths.check_target` (a folder, a device, a FIFO, a
+    dangling link, a missing or read-only folder, a name too long), for one file.
+    """
+    path = absolute(path)
+    return check_target(Output(setting, path, path.suffix.lower(), by_blender=True))
 
 
 @contextlib.contextmanager
-def atomic_target(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside *path*; on success rename it to *path*, else delete it."""
-    path = Path(path)
+def atomic_target(
+    path: Path, *, needed: "int | Callable[[], int] | None" = None
+) -> Iterator[Path]:
+    """Yield a temporary path beside *path*; on success rename it to *path*, else delete it.
+
+    A symbolic link at *path* is followed: the file it names is replaced and the link stays.
+    A failed write (an OSError, or Blender's RuntimeError when it cannot save) becomes an
+    :class:`.errors.OutputFileError`, one line naming *path* and what to do; *needed* (bytes,
+    or a function giving them, asked only then) is what the write needs, for a full disk.
+    """
+    path = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     # Same folder, so the rename stays on one file system; the suffix keeps the type.
     temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     # Start from nothing: a leftover of a killed run would make Blender keep a ".blend1" backup.
     with contextlib.suppress(FileNotFoundError):
         temporary.unlink()
     try:
-        yield temporary
-        if not temporary.exists():
-            raise OSError(f"nothing was written to {temporary}")
-        reached("temp-written", path)
-        os.replace(temporary, path)
-        reached("renamed", path)
+        try:
+            yield temporary
+            if not temporary.exists():
+                raise OSError(f"nothing was written to {temporary}")
+            reached("temp-written", path)
+            os.replace(temporary, path)
+            reached("renamed", path)
+        except LeanRouteError:
+            raise
+        except (OSError, RuntimeError) as error:
+            raise write_failure(path, error, temporary=temporary, needed=needed) from error
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
 
 
+def write_failure(
+    path: Path,
+    error: BaseException,
+    *,
+    temporary: "Path | None" = None,
+    needed: "int | Callable[[], int] | None" = None,
+) -> OutputFileError:
+    """One clear error for a failed write of *path*: what went wrong and what to do.
+
+    Blender reports a full disk as "No such file or directory"; an error without a usable
+    errno is therefore told by what can be seen afterwards: the folder gone or not writable,
+    or less space free than the write needed.
+    """
+    code = getattr(error, "errno", None)
+    folder = path.parent
+    written = _size(temporary)
+    if callable(needed):
+        needed = _quietly(needed)
+    needed = max(filter(None, (needed, written)), default=None)
+    free = free_bytes(folder)
+    if code is None or isinstance(error, RuntimeError):
+        if not folder.is_dir():
+            code = errno.ENOENT
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            code = errno.EACCES
+        elif needed is not None and free is not None and free < needed:
+            code = errno.ENOSPC
+    if code is None:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else "failed"
+        space = f", {format_bytes(free)} free" if free is not None else ""
+        return OutputFileError(
+            path,
+            f"could not be written ({detail}{space}): check that {folder} is writable and has "
+            "space",
+        )
+    line = os_error_line(OSError(code, os.strerror(code)), path, writing=True, needed=needed)
+    return OutputFileError(path, line.removeprefix(f"{path}: "), errno_code=code)
+
+
+def _size(path: "Path | None") -> "int | None":
+    try:
+        return path.stat().st_size if path is not None else None
+    except OSError:
+        return None
+
+
+def _quietly(function) -> "int | None":
+    try:
+        return function()
+    except Exception:  # an estimate for a message must not hide the real error
+        return None
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Write *text* to *path* through a temporary file and an atomic rename."""
-    with atomic_target(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+    data = text.encode("utf-8")
+    with atomic_target(path, needed=len(data)) as temporary, open(temporary, "wb") as handle:
         reached("temp-started", path)
-        handle.write(text)
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import bpy
 
 from .atomic_files import atomic_target
+from .blend_size import estimate_blend_bytes
 
 
 def save_blend_atomic(path: Path) -> Path:
@@ -14,7 +15,8 @@ def save_blend_atomic(path: Path) -> Path:
     build never retargets the user's open file.
     """
     path = Path(path)
-    with atomic_target(path) as temporary:
+    # The estimate is asked for only if the save fails: a full disk's message gives it.
+    with atomic_target(path, needed=estimate_blend_bytes) as temporary:
         result = bpy.ops.wm.save_as_mainfile(
             filepath=str(temporary), copy=True, check_existing=False, compress=False
         )

@@ -35,7 +35,8 @@ from ..memory.gc_policy import GCPolicy
 from ..memory.pipeline import Pipeline
 from ..memory.report import PipelineReport
 from . import scene_stages
-from .atomic_files import check_writable, write_text_atomic
+from .atomic_files import write_text_atomic
+from .build_paths import check_build_paths
 from .settings import BuildSettings
 
 #: The stage names in order, as :mod:`.scene_stages` defines them.
@@ -111,11 +112,8 @@ class SceneBuild:
         """Check the outputs can be written, then open the pipeline (sampler, gc policy)."""
         if self._open or self._finished:
             raise RuntimeError("this build was already started; make a new SceneBuild")
-        settings = self.settings
-        if settings.out is not None:
-            check_writable(settings.out, "out")
-        if settings.report is not None:
-            check_writable(settings.report, "report")
+        # Outputs that are inputs, devices, folders or too long; a car file that is no .blend.
+        check_build_paths(self.settings)
         self.state.remember_scene_settings()
         self.pipeline.__enter__()
         self._open = True
