@@ -7,7 +7,8 @@ def summary_lines(results: dict) -> list[str]:
     lines = []
     route = results.get("route", {})
     if route:
-        lines.append(f"route: {route.get('length_m', 0) / 1000:.2f} km ({route.get('source')})")
+        source = f"{route.get('source')}{_track_notes(results.get('gpx') or {})}"
+        lines.append(f"route: {route.get('length_m', 0) / 1000:.2f} km ({source})")
     roads, buildings = results.get("roads"), results.get("buildings")
     if roads:
         lines.append(f"roads: {roads.get('built', 0)} ways, {roads.get('faces', 0)} faces")
@@ -27,3 +28,14 @@ def one_line(results: dict, seconds: float) -> str:
     """The whole build in one line, for an INFO report."""
     parts = [part.replace(": ", " ", 1) for part in summary_lines(results)]
     return f"LeanRoute built in {seconds:.1f} s: " + "; ".join(parts)
+
+
+def _track_notes(gpx: dict) -> str:
+    """What was left out of the GPX track, for the route line ("" if nothing)."""
+    notes = []
+    dropped = gpx.get("glitches_dropped", 0)
+    if dropped:
+        notes.append(f"{dropped} GPS glitch point{'s' * (dropped != 1)} dropped")
+    if gpx.get("times_ignored"):
+        notes.append("times ignored: out of order")
+    return "".join(f"; {note}" for note in notes)

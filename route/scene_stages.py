@@ -112,10 +112,20 @@ def parse(state: BuildState, stage) -> None:
         "file_relations": osm.file_relations,
     }
     if settings.gpx is not None:
+        from .gps_glitches import drop_glitches
         from .gpx_track import read_gpx
 
-        state.track = read_gpx(settings.gpx)
-        state.results["gpx"] = {"file": str(settings.gpx), "points": len(state.track.lat)}
+        track = read_gpx(settings.gpx)
+        # Gross GPS glitches go before the projection centre is taken from the track.
+        state.track, glitches = drop_glitches(track)
+        state.results["gpx"] = {
+            "file": str(settings.gpx),
+            "points": len(track.lat),
+            "glitches_dropped": glitches.count,
+            "glitch_lines": [track.line_of(int(i)) for i in glitches.dropped[:20]],
+        }
+        if glitches.times_ignored:
+            state.results["gpx"]["times_ignored"] = glitches.times_ignored
 
 
 def project(state: BuildState, stage) -> None:
