@@ -2,7 +2,9 @@
 
 ``<out>/leanroute-batch/`` holds the checkpoint, the JSON-lines event log, the batch report
 and its memory chart (one set per shard, so shards can share an output folder), each
-job's memory report under ``jobs/`` and worker processes' output under ``logs/``.
+job's memory report under ``jobs/``, worker processes' output under ``logs/`` and the
+per-job claims that keep batches sharing the folder from running a job twice under
+``claims/``.
 """
 
 from dataclasses import dataclass, field
@@ -63,7 +65,12 @@ class BatchPaths:
         """Worker processes' own output."""
         return self.state / "logs"
 
+    @property
+    def claims(self) -> Path:
+        """Per-job claims, shared by every batch and shard writing to this ``--out``."""
+        return self.state / "claims"
+
     def create(self) -> None:
         """Make the folders."""
-        for folder in (self.state, self.job_reports, self.logs):
+        for folder in (self.state, self.job_reports, self.logs, self.claims):
             folder.mkdir(parents=True, exist_ok=True)

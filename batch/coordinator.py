@@ -31,19 +31,30 @@ from ..memory.units import format_bytes
 from ..progress.checkpoint import Checkpoint, output_landed
 from ..progress.event_log import EventLog
 from ..progress.terminal_bar import TerminalBar
-from ..route.atomic_files import stale_temporaries
+from ..route.errors import describe
+from ..route.kill_points import reached
 from .admission import Admission
 from .batch_lock import batch_lock
 from .batch_paths import BatchPaths
 from .batch_report import write_batch_report
 from .circuit_breaker import CircuitBreaker
+from .job_claims import Claim, JobClaims
+from .job_evidence import settled_elsewhere
 from .job_record import finish_record, new_record
+from .resume import (
+    job_report_path,
+    rebuild_records,
+    sweep_temporaries,
+    write_missing_reports,
+)
 from .sharding import Shard
 from .worker_loop import BREAKER_OPEN, FAILED_FAST, run_jobs
 from .worker_process import WorkerProcess, describe_exit
 
 #: Workers that end without starting a job, in a row, before the batch gives up.
 MAX_DEAD_STARTS = 3
+#: Seconds between tries to claim jobs that another process (a shard) is running.
+CLAIM_POLL = 0.2
 
 
 @dataclass
@@ -98,6 +109,7 @@ class Coordinator:
         stream=None,
     ):
         self.options = options
+        self.all_jobs = list(jobs)
         self.jobs = options.shard.select(jobs)
         self.by_id = {job.id: job for job in self.jobs}
         self.paths = BatchPaths(options.out_dir, options.shard)
@@ -111,6 +123,10 @@ class Coordinator:
         self.bar: TerminalBar | None = None
         self._throttled = False
         self._workers_started = 0
+        self.claims = JobClaims(self.paths.claims, by=self._who())
+        self._held: dict[str, Claim] = {}  # jobs this run has claimed and not yet settled
+        self._waiting_for: set[str] = set()  # jobs another process runs (noted once each)
+        self._started = time.time()
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -123,6 +139,35 @@ class Coordinator:
 
     def _run(self) -> BatchOutcome:
         options = self.options
+        self.log = EventLog(self.paths.events)
+        stopped, restart, plan = "", False, None
+        try:
+            plan = self._resume()
+            if options.mode == "in-process":
+                with output_to(self.paths.logs / f"in-process{options.shard.suffix()}.log"):
+                    stopped, restart = self._run_in_process(plan.pending)
+            else:
+                stopped = self._run_workers(plan.pending)
+        except KeyboardInterrupt:
+            stopped = "interrupted (Ctrl+C)"
+            raise
+        except BaseException as error:  # the log's last record says why the batch stopped
+            stopped = describe(error)
+            raise
+        finally:
+            for claim in self._held.values():
+                claim.release()
+            self._held.clear()
+            if self.bar is not None:
+                self.bar.close()
+            if not restart:
+                self.log.write("batch_stopped" if stopped else "batch_finished", reason=stopped)
+            self.log.close()
+        return self._finish(plan, stopped, restart)
+
+    def _resume(self):
+        """Open the checkpoint, repair what a kill left, and plan the run; returns the plan."""
+        options = self.options
         self.checkpoint = Checkpoint.open(
             self.paths.checkpoint,
             {
@@ -131,12 +176,13 @@ class Coordinator:
                 "shard": str(options.shard),
             },
         )
+        if self.checkpoint.moved_aside is not None:
+            self._rebuild_checkpoint()
         plan = self.checkpoint.plan(self.jobs, retry_failed=options.retry_failed)
         self.checkpoint.start_run(mode=options.mode, hygiene=options.hygiene)
-        for job in plan.pending:
-            for temporary in stale_temporaries(job.out):
-                temporary.unlink(missing_ok=True)
-        self.log = EventLog(self.paths.events)
+        removed = sweep_temporaries(self.paths, self.all_jobs)
+        done = [self.by_id[job_id] for job_id in plan.done]
+        reports = write_missing_reports(self.paths, done, self.checkpoint.jobs)
         self.bar = TerminalBar(len(self.jobs), stream=self.stream) if not options.quiet else None
         self.log.write(
             "batch_started",
@@ -150,51 +196,150 @@ class Coordinator:
             hygiene=options.hygiene,
             shard=str(options.shard),
             restarts=options.restarts,
+            temporaries_removed=len(removed),
+            reports_written=reports,
         )
         if self.bar is not None and plan.finished:
             self.bar.skipped(plan.finished)
         for job_id in plan.recovered:
             self._note(f"{job_id}: finished before the interruption (output in place): done")
-        stopped, restart = "", False
-        try:
-            if options.mode == "in-process":
-                with output_to(self.paths.logs / f"in-process{options.shard.suffix()}.log"):
-                    stopped, restart = self._run_in_process(plan.pending)
-            else:
-                stopped = self._run_workers(plan.pending)
-        except KeyboardInterrupt:
-            stopped = "interrupted (Ctrl+C)"
-            raise
-        finally:
-            if self.bar is not None:
-                self.bar.close()
-            if not restart:
-                self.log.write("batch_stopped" if stopped else "batch_finished", reason=stopped)
-            self.log.close()
-        return self._finish(plan, stopped, restart)
+        return plan
+
+    def _rebuild_checkpoint(self) -> None:
+        """After a damaged checkpoint was moved aside: records from the complete outputs."""
+        moved = self.checkpoint.moved_aside
+        records = rebuild_records(self.jobs, self.paths, self.claims)
+        self.checkpoint.restore(records)
+        self.log.write(
+            "checkpoint_rebuilt",
+            reason=moved.reason,
+            moved_to=str(moved.path),
+            recovered=[record["id"] for record in records],
+            fsync=True,
+        )
+        # Said even with --quiet: the user's file was renamed.
+        print(
+            f"leanroute: warning: {self.paths.checkpoint}: {moved.reason}; moved it to "
+            f"{moved.path} and rebuilt it from the outputs: {len(records)} of "
+            f"{len(self.jobs)} jobs verifiably done",
+            file=self.stream,
+            flush=True,
+        )
 
     def _run_in_process(self, pending: list) -> tuple[str, bool]:
-        if not pending:
-            return "", False
-        runner = self.runner_factory()
+        runner = None
         breaker = CircuitBreaker(self.options.restart_above)
-        ended = run_jobs(
-            pending,
-            runner,
-            self._on_event,
-            breaker=breaker,
-            fail_fast=self.options.fail_fast,
-            attempts=self._attempts(pending),
-        )
-        if ended == FAILED_FAST:
-            return "--fail-fast: a job failed", False
-        if ended == BREAKER_OPEN:
-            left = [job for job in pending if self._status(job.id) not in ("done", "failed")]
-            if left:
+        attempts = self._attempts(pending)
+        waiting = deque(pending)
+        while waiting:
+            ready = self._claim_jobs(waiting, 1)
+            if not ready:  # every job left is running in another process: wait for them
+                time.sleep(CLAIM_POLL)
+                continue
+            runner = runner or self.runner_factory()
+            ended = run_jobs(
+                [self.by_id[ready[0]]],
+                runner,
+                self._on_event,
+                breaker=breaker,
+                fail_fast=self.options.fail_fast,
+                attempts=attempts,
+            )
+            if ended == FAILED_FAST:
+                return "--fail-fast: a job failed", False
+            if ended == BREAKER_OPEN and waiting:
                 self._note(f"circuit breaker: {breaker.reason}; continuing in a fresh process")
-                self.log.write("restart", reason=breaker.reason, left=len(left), fsync=True)
+                self.log.write("restart", reason=breaker.reason, left=len(waiting), fsync=True)
                 return "", True
         return "", False
+
+    # -- claims: one process at a time per job, across batches sharing --out ---------------
+
+    def _who(self) -> str:
+        what = "batch" if self.options.shard.whole else f"shard {self.options.shard}"
+        return f"{what} of {Path(self.options.jobs_file).name}"
+
+    def _claim_jobs(self, waiting: deque, count: int) -> list[str]:
+        """Claim up to *count* jobs from *waiting* (removing them); returns their ids.
+
+        A job another process runs now stays in *waiting*; one that another run has settled
+        meanwhile is recorded as it ended there and leaves *waiting* without running.
+        """
+        ids = []
+        for job in list(waiting):
+            if len(ids) == count:
+                break
+            claim = self.claims.claim(job.id)
+            if claim is None:
+                if job.id not in self._waiting_for:
+                    self._waiting_for.add(job.id)
+                    holder = self.claims.holder(job.id)
+                    self._note(f"{job.id}: {holder} is running it; waiting for it")
+                    self.log.write("job_waiting", id=job.id, holder=holder)
+                continue
+            waiting.remove(job)
+            settled = settled_elsewhere(
+                job,
+                claim.history(),
+                job_report_path(self.paths, job),
+                since=self._started,
+                retry_failed=self.options.retry_failed,
+            )
+            if settled is not None:
+                claim.release()
+                self._adopt(job, settled)
+                continue
+            claim.note("running", fingerprint=job.fingerprint, started_at=round(time.time(), 3))
+            self._held[job.id] = claim
+            reached("claimed", job.id)
+            ids.append(job.id)
+        return ids
+
+    def _adopt(self, job, settled: dict) -> None:
+        """Record *job* as another run settled it (done, or failed), without running it."""
+        previous = self.checkpoint.jobs.get(job.id) or {}
+        now = time.time()
+        record = new_record(
+            job, attempt=max(previous.get("attempts", 0), 1), started_at=now, process={}
+        )
+        record = finish_record(
+            record, status=settled["status"], reason=settled["reason"], finished_at=now
+        )
+        record.update(settled_by=settled["by"], evidence=settled["how"])
+        self.checkpoint.record(record)
+        self.log.write(
+            "job_adopted",
+            id=job.id,
+            status=settled["status"],
+            by=settled["by"],
+            reason=settled["reason"],
+            fsync=True,
+        )
+        self._note(f"{job.id}: {settled['status']} in {settled['by']}'s run; not run again")
+        if self.bar is not None:
+            self.bar.skipped(1)
+
+    def _settle_claim(self, job_id: str, record: dict) -> None:
+        """Note how this run ended a claimed job, and let other processes have it."""
+        claim = self._held.pop(job_id, None)
+        if claim is None:
+            return
+        claim.note(
+            record["status"],
+            fingerprint=record.get("fingerprint"),
+            started_at=record.get("started_at"),
+            finished_at=record.get("finished_at"),
+            reason=record.get("reason", ""),
+            out_bytes=record.get("out_bytes"),
+        )
+        claim.release()
+
+    def _unclaim(self, job_ids: list[str]) -> None:
+        """Let go of claimed jobs that were never started (given back by a worker)."""
+        for job_id in job_ids:
+            claim = self._held.pop(job_id, None)
+            if claim is not None:
+                claim.release()
 
     def _run_workers(self, pending: list) -> str:
         options = self.options
@@ -205,7 +350,7 @@ class Coordinator:
         running: dict[int, WorkerProcess] = {}
         dead_starts = 0
         stopped = ""
-        while waiting or running:
+        while (waiting and not stopped) or running:
             if not stopped:
                 self._admit(waiting, running, chunk, attempts, events)
             try:
@@ -247,8 +392,10 @@ class Coordinator:
                 self._throttled = False
                 if self.bar is not None:
                     self.bar.waiting(None)
+            ids = self._claim_jobs(waiting, chunk)
+            if not ids:  # the jobs left are running elsewhere (or were settled there)
+                return
             self._workers_started += 1
-            ids = [waiting.popleft().id for _ in range(min(chunk, len(waiting)))]
             worker = self._start_worker(self._workers_started, ids, attempts, events)
             running[worker.number] = worker
 
@@ -287,6 +434,7 @@ class Coordinator:
                 )
                 self._on_event("job_failed", id=current, record=record)
         untouched = worker.untouched
+        self._unclaim(untouched)
         if untouched and not stopped:
             if worker.breaker_open:
                 self._note(f"worker {worker.number}: circuit breaker open; a fresh worker goes on")
@@ -323,6 +471,8 @@ class Coordinator:
         elif event in ("job_done", "job_failed"):
             record = fields["record"]
             self.checkpoint.record(record)
+            if record.get("recovered"):  # a worker died after its output landed
+                write_missing_reports(self.paths, [self.by_id[job_id]], {job_id: record})
             metrics = record.get("metrics") or {}
             self.log.write(
                 event,
@@ -333,6 +483,7 @@ class Coordinator:
                 blender=metrics.get("blender"),
                 fsync=True,
             )
+            self._settle_claim(job_id, record)
             self.admission.observe_peak((metrics.get("rss") or {}).get("peak"))
             if event == "job_failed":
                 self.failures += 1

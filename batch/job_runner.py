@@ -8,6 +8,7 @@ build's objects are deleted, the way a plain script would, and nothing is collec
 """
 
 import os
+import secrets
 import time
 from pathlib import Path
 
@@ -22,11 +23,17 @@ from ..route.build import SceneBuild
 from ..route.build_collection import remove_build, remove_build_objects
 from ..route.errors import describe
 from .job_record import finish_record, job_metrics, new_record
+from .output_folder import make_output_folder
 
 
 def settled_figures() -> dict:
     """RSS and Blender's allocator now."""
     return {"rss": process_memory.rss_bytes(), "blender": blender_allocated_bytes()}
+
+
+def new_run_token() -> str:
+    """An id of this process's run, unique even across ``exec`` (same pid) within a second."""
+    return f"{os.getpid()}-{time.time_ns()}-{secrets.token_hex(4)}"
 
 
 class JobRunner:
@@ -46,7 +53,7 @@ class JobRunner:
         self.budget = budget
         self.reports_dir = Path(reports_dir) if reports_dir is not None else None
         self.sampler_interval = sampler_interval
-        self.process = {"pid": os.getpid(), "run": run_token or f"{os.getpid()}-{time.time():.0f}"}
+        self.process = {"pid": os.getpid(), "run": run_token or new_run_token()}
         self.sequence = 0
 
     def run(self, job, *, attempt: int = 1, started_at: "float | None" = None, on_stage=None):
@@ -65,8 +72,6 @@ class JobRunner:
         self.sequence += 1
         before = settled_figures()
         settings = job.settings
-        # An output in a subfolder of the batch's --out folder: the folder is the batch's.
-        settings.out.parent.mkdir(parents=True, exist_ok=True)
         if self.reports_dir is not None:
             settings = settings.but(report=self.reports_dir / f"{job.id}.json")
         build = SceneBuild(
@@ -79,6 +84,9 @@ class JobRunner:
         clock = time.perf_counter()
         status, reason = "done", ""
         try:
+            # An output in a subfolder of --out: the folder is the batch's to make. A file
+            # in the way fails this job alone, with a reason that names it.
+            make_output_folder(settings.out)
             result = build.run()
             collection = result.collection
         except Exception as error:  # the job's failure is recorded; the batch goes on

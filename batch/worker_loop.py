@@ -8,6 +8,7 @@ that prints events for its coordinator. Events: ``job_started``, ``stage``, ``jo
 import time
 from collections.abc import Callable
 
+from ..route.kill_points import reached
 from .circuit_breaker import CircuitBreaker
 
 #: How the loop ended.
@@ -36,8 +37,10 @@ def run_jobs(
 
         def on_stage(name, index, count, job_id=job.id):
             sink("stage", id=job_id, stage=name, index=index, count=count)
+            reached("stage", name)
 
         record = runner.run(job, attempt=attempt, started_at=started_at, on_stage=on_stage)
+        reached("job-finished", job.id)
         sink(f"job_{record['status']}", id=job.id, record=record)
         if fail_fast and record["status"] == "failed":
             return FAILED_FAST

@@ -29,14 +29,21 @@ def _sequence(record: dict):
     return (record.get("process") or {}).get("sequence")
 
 
+def _run(record: dict):
+    return (record.get("process") or {}).get("run")
+
+
 def starts_new_process(previous: "dict | None", record: dict) -> bool:
     """True when *record* ran in another process than *previous* (the record before it).
 
-    A changed pid, or a pid seen again with its job sequence starting over (the OS
-    reuses pids). Records without a pid (a job that never started) start nothing.
+    Another run id (unique per process start, even when ``exec`` keeps the pid), a changed
+    pid, or a pid seen again with its job sequence starting over (the OS reuses pids).
+    Records without a pid (a job that never started) start nothing.
     """
     if previous is None or _pid(record) is None or _pid(previous) is None:
         return False
+    if _run(record) is not None and _run(previous) is not None and _run(record) != _run(previous):
+        return True
     if _pid(record) != _pid(previous):
         return True
     seq, prev_seq = _sequence(record), _sequence(previous)

@@ -27,16 +27,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..route.atomic_files import write_text_atomic
-from ..route.errors import LeanRouteError
+from .checkpoint_load import (
+    FORMAT,
+    CheckpointError,
+    journal_path,
+    move_aside,
+    present,
+    read_checkpoint,
+    read_journal,
+)
 
-FORMAT = "leanroute-batch-checkpoint"
+__all__ = ["FORMAT", "VERSION", "Checkpoint", "CheckpointError", "MovedAside", "Plan"]
+
 VERSION = 1
 #: Rewrite the whole snapshot after every change while it is smaller than this.
 SNAPSHOT_LIMIT = 1 << 18
 
 
-class CheckpointError(LeanRouteError):
-    """A checkpoint that cannot be used for this batch."""
+@dataclass(frozen=True)
+class MovedAside:
+    """A damaged checkpoint, kept under a new name: where it went and what was wrong."""
+
+    path: Path
+    reason: str
 
 
 @dataclass
@@ -62,62 +75,58 @@ class Checkpoint:
         self.path = Path(path)
         self.header = dict(header or {})
         self.jobs: dict[str, dict] = dict(jobs or {})
-        self._snapshot_bytes = self.path.stat().st_size if self.path.exists() else 0
+        self._snapshot_bytes = self.path.stat().st_size if self.path.is_file() else 0
         self._journal_bytes = 0
+        #: Set by :meth:`open` when the checkpoint on disk was damaged and moved aside.
+        self.moved_aside: MovedAside | None = None
 
     @classmethod
     def open(cls, path, header: dict) -> "Checkpoint":
         """Load *path* if it exists (checking it belongs to this batch), else start one.
 
         *header* names the batch (jobs file, output folder, shard); a checkpoint of another
-        shard or output folder is refused rather than silently mixed in.
+        shard or output folder, or of a newer LeanRoute, is refused rather than silently
+        mixed in. A damaged one (unreadable JSON, the wrong shape, not a file) is moved
+        aside and a new one started: :attr:`moved_aside` says where it went and why.
         """
         path = Path(path)
-        if not path.exists():
-            return cls(path, {"format": FORMAT, "version": VERSION, **header, "runs": []})
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise CheckpointError(
-                f"{path}: cannot read the checkpoint ({error}); move it away to start the "
-                "batch afresh"
-            ) from None
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise CheckpointError(f"{path}: not a LeanRoute batch checkpoint")
+        fresh = {"format": FORMAT, "version": VERSION, **header, "runs": []}
+        if not present(path):
+            return cls(path, fresh)
+        data, problem = read_checkpoint(path)
+        if problem is not None:
+            checkpoint = cls(path, fresh)
+            checkpoint.moved_aside = MovedAside(move_aside(path), problem)
+            return checkpoint
         if data.get("version", 0) > VERSION:
             raise CheckpointError(
-                f"{path}: written by a newer LeanRoute (checkpoint version {data['version']})"
+                f"{path}: written by a newer LeanRoute (checkpoint version {data['version']}); "
+                "run that version, or move the checkpoint away to start the batch afresh"
             )
         for key in ("shard", "out_dir"):
             if key in header and data.get(key) != header[key]:
                 raise CheckpointError(
-                    f"{path}: belongs to {key} {data.get(key)!r}, not {header[key]!r}"
+                    f"{path}: belongs to {key} {data.get(key)!r}, not {header[key]!r}; "
+                    "move it away to start this batch afresh"
                 )
         jobs = data.pop("jobs", {})
         data.update({key: value for key, value in header.items() if key not in ("shard",)})
         checkpoint = cls(path, data, jobs)
-        checkpoint._replay_journal()
+        for change in read_journal(path, since=data.get("seq", 0)):
+            checkpoint.jobs[change["record"]["id"]] = change["record"]
+            checkpoint.header["seq"] = change["seq"]
         return checkpoint
 
     @property
     def journal_path(self) -> Path:
         """The journal of changes since the last snapshot."""
-        return self.path.with_name(f"{self.path.stem}.journal.jsonl")
+        return journal_path(self.path)
 
-    def _replay_journal(self) -> None:
-        snapshot_seq = self.header.get("seq", 0)
-        try:
-            lines = self.journal_path.read_bytes().splitlines()
-        except FileNotFoundError:
-            return
-        for line in lines:
-            try:
-                change = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                continue  # a line torn by a kill mid-write: that change never completed
-            if isinstance(change, dict) and change.get("seq", 0) > snapshot_seq:
-                self.jobs[change["record"]["id"]] = change["record"]
-                self.header["seq"] = change["seq"]
+    def restore(self, records: "list[dict]") -> None:
+        """Put back records rebuilt from other evidence (after a damaged checkpoint), and save."""
+        for record in records:
+            self.jobs[record["id"]] = record
+        self.save()
 
     def start_run(self, **details) -> None:
         """Note that a run (first or resumed) starts now, and save."""
@@ -153,7 +162,7 @@ class Checkpoint:
             return "its settings changed"
         status = record.get("status")
         if status == "done":
-            return None if Path(job.out).exists() else "its output is missing"
+            return None if _exists(Path(job.out)) else "its output is missing"
         if status == "failed":
             return "retrying failed jobs" if retry_failed else None
         if output_landed(Path(job.out), record.get("started_at")):
@@ -209,6 +218,14 @@ class Checkpoint:
         # would be skipped by their sequence numbers even if this unlink never happened).
         self.journal_path.unlink(missing_ok=True)
         self._journal_bytes = 0
+
+
+def _exists(path: Path) -> bool:
+    # Path.exists raises for a name too long or a path through a FIFO: that is "missing".
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def output_landed(out: Path, started_at) -> bool:

@@ -83,12 +83,7 @@ def test_the_checkpoint_round_trips_and_refuses_another_batch(tmp_path):
     assert not list(tmp_path.glob(".*tmp*"))  # written through a temporary, renamed
     with pytest.raises(CheckpointError, match="belongs to shard '1/1', not '2/3'"):
         Checkpoint.open(path, {**HEADER, "shard": "2/3"})
-    path.write_text("{not json")
-    with pytest.raises(CheckpointError, match="cannot read the checkpoint"):
-        Checkpoint.open(path, HEADER)
-    path.write_text('{"format": "something else"}')
-    with pytest.raises(CheckpointError, match="not a LeanRoute batch checkpoint"):
-        Checkpoint.open(path, HEADER)
+    # Damaged checkpoints are moved aside, not refused: tests/test_checkpoint_damage.py.
 
 
 def test_stale_temporaries_of_dead_processes_are_found_live_ones_are_not(tmp_path):
