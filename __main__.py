@@ -3,6 +3,12 @@
 
 import sys
 
-from .cli.commands import main
+from .route.interrupts import signals_handled
 
-sys.exit(main())
+# First, so Ctrl+C or SIGTERM during the imports below is only recorded (main() reports
+# it), and left recording after main(): a late one cannot cut the interpreter's exit short.
+with signals_handled(restore=False):
+    from .cli.commands import main
+
+    code = main()
+sys.exit(code)

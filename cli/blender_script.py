@@ -30,6 +30,12 @@ def _arguments() -> list[str]:
 
 if __name__ == "__main__":
     _load_package()
-    from leanroute.cli.commands import main
+    from leanroute.route.interrupts import signals_handled
 
-    sys.exit(main(_arguments(), prog="blender -b --python blender_script.py --"))
+    # Blender's own handlers take Ctrl+C until here (docs/route.md, "Interrupting a build");
+    # from here on LeanRoute's, left recording after main() so Blender's exit is not cut.
+    with signals_handled(restore=False):
+        from leanroute.cli.commands import main
+
+        code = main(_arguments(), prog="blender -b --python blender_script.py --")
+    sys.exit(code)

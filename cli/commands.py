@@ -6,34 +6,67 @@ from pathlib import Path
 
 from ..progress.build_summary import summary_lines
 from ..route.errors import LeanRouteError, SettingsError, describe, os_error_line
+from ..route.interrupts import (
+    Interrupted,
+    deferred,
+    interruptible,
+    python_signals,
+    raise_if_interrupted,
+    received,
+    signals_handled,
+)
+from ..route.kill_points import reached
 from .arguments import OPTION_OF_FIELD, build_parser, join_option_values
+from .interrupted import missing_folders, put_back_if_interrupted, report_interrupt, start_blender
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: "list[str] | None" = None, *, prog: str = "leanroute") -> int:
-    """Run one command line; returns the exit code (0 ok, 1 failed, 2 bad usage)."""
-    parser = build_parser(prog)
-    arguments = sys.argv[1:] if argv is None else list(argv)
-    try:
-        args = parser.parse_args(join_option_values(arguments, parser))
-    except SystemExit as stop:  # argparse already printed the problem (or the help)
-        return int(stop.code or 0) and EXIT_USAGE
-    try:
-        if args.command == "demo":
-            return run_demo(args)
-        if args.command == "batch":
-            from .batch_command import run_batch
+    """Run one command line; returns the exit code.
 
+    0 ok, 1 failed, 2 bad usage, 130 interrupted by Ctrl+C, 143 by SIGTERM (nothing written).
+    """
+    # Ctrl+C and SIGTERM stop the command where it can roll back (cli/interrupted.py).
+    with signals_handled():
+        try:
+            with interruptible():
+                reached("arguments")
+                parser = build_parser(prog)
+                arguments = sys.argv[1:] if argv is None else list(argv)
+                args = parser.parse_args(join_option_values(arguments, parser))
+        except SystemExit as stop:  # argparse already printed the problem (or the help)
+            return int(stop.code or 0) and EXIT_USAGE
+        except Interrupted as stop:
+            return report_interrupt(prog, stop)
+        try:
+            with interruptible():
+                return run_command(args)
+        except Interrupted as stop:
+            return report_interrupt(prog, stop, debug=args.debug)
+        except (LeanRouteError, MemoryError, OSError) as error:
+            return _fail(prog, error, args.debug)
+        except Exception as error:  # a bug: still one line, the traceback on request
+            return _fail(prog, error, args.debug, unexpected=True)
+
+
+def run_command(args) -> int:
+    """Run the parsed command line's command; returns its exit code."""
+    if args.command == "demo":
+        return run_demo(args)
+    if args.command == "batch":
+        from .batch_command import run_batch
+
+        with python_signals():  # batch has its own Ctrl+C handling (docs/batch.md)
             return run_batch(args)
-        return run_build(args)
-    except (LeanRouteError, MemoryError, OSError) as error:
-        return _fail(prog, error, args.debug)
-    except Exception as error:  # a bug: still one line, the traceback on request
-        return _fail(prog, error, args.debug, unexpected=True)
+    return run_build(args)
 
 
 def _fail(prog: str, error: BaseException, debug: bool, *, unexpected: bool = False) -> int:
+    if received() is not None:
+        # The build was failing as the signal came (the rollback went first): say why it
+        # stopped as for any interrupt, with its exit code.
+        return report_interrupt(prog, Interrupted(received()), debug=debug)
     if debug:
         traceback.print_exception(error)
     message = describe(error)
@@ -116,31 +149,47 @@ def run_demo(args) -> int:
         for name, suffix in DEMO_FILES.items()
     ]
     check_outputs(outputs, [("--car-blend", settings.car_blend)], may_create=True)
+    made = missing_folders(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise SettingsError("--out-dir", os_error_line(error, out_dir, writing=True)) from None
-    city = write_sample_city(out_dir / "sample.osm", buildings=args.buildings)
-    settings = settings.but(
-        osm=city.path,
-        waypoints=city.waypoints,
-        out=out_dir / "demo.blend",
-        report=out_dir / "demo-report.json",
-    )
-    _run(settings, args, credit=" (the generated sample city: synthetic, not OSM data)")
+    # Interrupted before its build is saved, the demo leaves the folder as it found it.
+    with put_back_if_interrupted(out_dir / "sample.osm", made):
+        city = write_sample_city(out_dir / "sample.osm", buildings=args.buildings)
+        settings = settings.but(
+            osm=city.path,
+            waypoints=city.waypoints,
+            out=out_dir / "demo.blend",
+            report=out_dir / "demo-report.json",
+        )
+        _run(settings, args, credit=" (the generated sample city: synthetic, not OSM data)")
     return EXIT_OK
 
 
 def _run(settings, args, *, credit: str = " (map data © OpenStreetMap contributors)") -> None:
     from ..memory.cleanup_policy import CleanupPolicy
+
+    start_blender()
     from ..route.build import SceneBuild
 
     policy = CleanupPolicy.off() if args.no_hygiene else None
     say = (lambda *_: None) if args.quiet else print
     say(f"LeanRoute: building {settings.osm}{credit}")
-    result = SceneBuild(settings, policy=policy).run()
-    say(result.report.table())
-    say(summary(result))
+    # The build says where a signal may stop it: in a stage's body, or before its commit.
+    with deferred():
+        result = SceneBuild(settings, policy=policy, on_stage=_stage_point).run()
+    try:
+        say(result.report.table())
+        say(summary(result))
+        raise_if_interrupted()  # one that came during the commit
+    except Interrupted as stop:
+        stop.saved = tuple(path for path in (result.out, result.report_path) if path)
+        raise
+
+
+def _stage_point(name: str, _index: int, _count: int) -> None:
+    reached("stage", name)
 
 
 def summary(result) -> str:

@@ -27,10 +27,14 @@ def check_writable(path: Path, setting: str) -> Path:
     return check_target(Output(setting, path, path.suffix.lower(), by_blender=True))
 
 
+def temporary_path(path: Path) -> Path:
+    """The temporary name of *path* for this process: ``.<stem>.tmp-<pid><suffix>`` beside it."""
+    # Same folder, so the rename stays on one file system; the suffix keeps the type.
+    return path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+
+
 @contextlib.contextmanager
-def atomic_target(
-    path: Path, *, needed: "int | Callable[[], int] | None" = None
-) -> Iterator[Path]:
+def atomic_target(path: Path, *, needed: "int | Callable[[], int] | None" = None) -> Iterator[Path]:
     """Yield a temporary path beside *path*; on success rename it to *path*, else delete it.
 
     A symbolic link at *path* is followed: the file it names is replaced and the link stays.
@@ -39,8 +43,7 @@ def atomic_target(
     or a function giving them, asked only then) is what the write needs, for a full disk.
     """
     path = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
-    # Same folder, so the rename stays on one file system; the suffix keeps the type.
-    temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    temporary = temporary_path(path)
     # Start from nothing: a leftover of a killed run would make Blender keep a ".blend1" backup.
     with contextlib.suppress(FileNotFoundError):
         temporary.unlink()

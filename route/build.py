@@ -35,8 +35,9 @@ from ..memory.gc_policy import GCPolicy
 from ..memory.pipeline import Pipeline
 from ..memory.report import PipelineReport
 from . import scene_stages
-from .atomic_files import write_text_atomic
 from .build_paths import check_build_paths
+from .interrupts import interruptible, raise_if_interrupted
+from .kill_points import reached
 from .settings import BuildSettings
 
 #: The stage names in order, as :mod:`.scene_stages` defines them.
@@ -130,8 +131,14 @@ class SceneBuild:
             # so a build that will not fit stops before it has spent time on earlier stages.
             forecasts = self.state.forecasts(STAGES[self._next :])
             self.pipeline.check_forecasts(forecasts)
-            with self.pipeline.stage(name, forecast=forecasts.get(name)) as stage:
+            # Ctrl+C or SIGTERM stops a build only inside a stage's body (or at the commit
+            # below), where the stage's rollback undoes whatever it had done.
+            with (
+                self.pipeline.stage(name, forecast=forecasts.get(name)) as stage,
+                interruptible(),
+            ):
                 scene_stages.run_stage(name, self.state, stage)
+                reached("stage-end", name)
         except BaseException:
             self._roll_back()
             raise
@@ -171,15 +178,26 @@ class SceneBuild:
         report = self.pipeline.report
         report.results = self.state.results
         report.settings["build"] = self.settings.to_dict()
-        if self.settings.report is not None:
-            write_text_atomic(self.settings.report, report.to_json(indent=1))
+        outputs = self.state.outputs
+        try:
+            if self.settings.report is not None:
+                outputs.write_text(self.settings.report, report.to_json(indent=1))
+            # The last moment a signal rolls the build back; the renames are not interrupted.
+            raise_if_interrupted()
+            outputs.commit()
+        except BaseException:
+            self._roll_back()
+            raise
 
     def _roll_back(self) -> None:
+        # No output under its final name: the temporaries written so far go first.
+        self.state.outputs.discard()
         # The failed stage rolled back its own data; the owner holds the earlier stages'.
         self.pipeline.owner.remove_all()
         self.state.restore_scene_settings()
         self.state.release()
-        self.pipeline.__exit__(None, None, None)
+        if self._open:
+            self.pipeline.__exit__(None, None, None)
         self._open = False
         self._finished = True
         self.pipeline.report.results = {"rolled_back": True, **self.state.results}

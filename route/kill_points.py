@@ -17,6 +17,12 @@ file points, the stage or job id for the others; ``N`` counts from 1 (default 1)
 - ``stage``: a batch job's stage is about to start (subject: the stage name);
 - ``job-finished``: a batch job ended (its output in place), its record not yet written.
 
+With ``LEANROUTE_TEST_SIGNAL`` set to a signal's name (``SIGINT``, ``SIGTERM``) the process
+sends itself that signal instead and goes on: for tests of Ctrl+C at a named moment, where
+the build stops at its next safe point (:mod:`.interrupts`). Points of ``build`` and ``demo``
+only: ``arguments`` (parsing the command line), ``blender-start`` (importing ``bpy``),
+``stage`` (before each stage), ``stage-end`` (each stage's body done), and the file points.
+
 Without the variable :func:`reached` does nothing.
 """
 
@@ -26,6 +32,7 @@ import signal
 import sys
 
 ENVIRONMENT = "LEANROUTE_TEST_KILL"
+SIGNAL_ENVIRONMENT = "LEANROUTE_TEST_SIGNAL"
 
 #: How often each point has been reached in this process (only while the hook is set).
 _reached: dict[str, int] = {}
@@ -48,4 +55,5 @@ def reached(point: str, subject: object = "") -> None:
     if _reached[key] == (int(count) if count.isdigit() else 1):
         sys.stdout.flush()
         sys.stderr.flush()
-        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+        chosen = os.environ.get(SIGNAL_ENVIRONMENT, "SIGKILL")
+        os.kill(os.getpid(), getattr(signal, chosen, getattr(signal, "SIGKILL", signal.SIGTERM)))

@@ -27,6 +27,7 @@ from .materials import make_material
 from .memory_forecast import InputSize, count_input, size_of_file, with_frames
 from .memory_forecast import forecast as stage_forecast
 from .mesh_arrays import MeshArrays
+from .output_commit import OutputCommit
 from .settings import BuildSettings
 
 
@@ -52,6 +53,8 @@ class BuildState:
     scene_settings: dict = field(default_factory=dict)
     #: What is known of the input's size, for the stages' memory forecasts.
     input_size: "InputSize | None" = None
+    #: The output files written so far, renamed into place together when the build ends.
+    outputs: OutputCommit = field(default_factory=OutputCommit)
 
     def forecasts(self, names) -> dict:
         """{stage: StageForecast} for those of *names* that can be estimated now."""
@@ -385,15 +388,17 @@ def _speed_to_end_on(route_xy, settings: BuildSettings) -> float:
 
 
 def save(state: BuildState, stage) -> None:
-    """Write the .blend under a temporary name and rename it into place."""
-    from .blend_save import save_blend_atomic
+    """Write the .blend under a temporary name; the build's end renames it into place."""
+    from .blend_save import save_blend_copy
+    from .blend_size import estimate_blend_bytes
 
     state.release()
     out = state.settings.out
     if out is None:
         return
-    save_blend_atomic(out)
-    state.results["out"] = {"path": str(out), "bytes": out.stat().st_size}
+    with state.outputs.writing(out, needed=estimate_blend_bytes) as temporary:
+        save_blend_copy(temporary, out)
+    state.results["out"] = {"path": str(out), "bytes": temporary.stat().st_size}
 
 
 STAGE_BODIES = {
