@@ -146,6 +146,24 @@ def size(text: str) -> str:
     return text
 
 
+def shard(text: str) -> str:
+    """An argparse type: ``I/N``, whole numbers with 1 <= I <= N (the text, for Shard.parse)."""
+    index, slash, count = str(text).partition("/")
+    try:
+        if not slash:
+            raise NumberError(text)
+        i, n = parse_integer(index), parse_integer(count)
+    except NumberError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not I/N, e.g. 2/4 for the second of four shards"
+        ) from None
+    if n < 1 or not 1 <= i <= n:
+        raise argparse.ArgumentTypeError(
+            f"shard {text}: N must be 1 or more and I from 1 to N, e.g. 2/4"
+        )
+    return f"{i}/{n}"
+
+
 def _help(field: str, what: str) -> str:
     allowed = RANGES[field]
     default = f", default {allowed.default:g}" if allowed.default is not None else ""
@@ -246,7 +264,11 @@ def add_batch_parser(commands, parents=()) -> None:
         "while available memory covers the largest job's peak (default: %(default)s)",
     )
     batch.add_argument(
-        "--shard", default="1/1", metavar="I/N", help="run only shard I of N (farms; 1-based)"
+        "--shard",
+        type=shard,
+        default="1/1",
+        metavar="I/N",
+        help="run only shard I of N (farms; 1-based)",
     )
     batch.add_argument("--fail-fast", action="store_true", help="stop at the first failed job")
     batch.add_argument(

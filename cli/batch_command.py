@@ -22,14 +22,15 @@ OVERRIDES = tuple(column for column in SETTING_COLUMNS if column != "snap")
 def run_batch(args) -> int:
     """Run a batch (or, with the hidden ``--worker-jobs``, the jobs a coordinator handed over)."""
     budget, hard_limit = resolve_budget(args)
-    restart_above = (
-        _size("--restart-above", args.restart_above) if args.restart_above else hard_limit
-    )
+    # Not held to a floor: a tiny one restarts the process after every job, as tests want.
+    restart_above = parse_size(args.restart_above) if args.restart_above else hard_limit
     overrides = job_overrides(args)
     if args.worker_jobs:
         return _run_worker(args, budget, restart_above, overrides)
     options = batch_options(args, hard_limit, restart_above)
+    check_batch_folder(args)
     jobs = read_jobs(args.jobs, args.out, overrides)
+    check_inputs_outside_state(args, jobs)
     if not args.quiet:
         print(_header(options, len(options.shard.select(jobs)), args.hard_budget))
 
@@ -68,17 +69,13 @@ def run_batch(args) -> int:
 
 def batch_options(args, hard_limit: "int | None", restart_above: "int | None") -> BatchOptions:
     """Check the mode options and gather them."""
-    if args.workers < 1:
-        raise SettingsError("--workers", f"must be 1 or more, not {args.workers}")
-    if args.recycle_every is not None and args.recycle_every < 1:
-        raise SettingsError("--recycle-every", f"must be 1 or more, not {args.recycle_every}")
     mode = "isolate" if args.isolate else "recycle" if args.recycle_every else "in-process"
     if args.workers > 1 and mode == "in-process":
         raise SettingsError(
             "--workers", "runs several processes: add --isolate or --recycle-every N"
         )
-    if args.compare_to is not None and not Path(args.compare_to).is_file():
-        raise SettingsError("--compare-to", f"no such report: {args.compare_to}")
+    if args.compare_to is not None:
+        check_compare_to(args)
     return BatchOptions(
         jobs_file=Path(args.jobs).resolve(),
         out_dir=Path(args.out).resolve(),
@@ -98,7 +95,11 @@ def batch_options(args, hard_limit: "int | None", restart_above: "int | None") -
 
 
 def resolve_budget(args) -> "tuple[MemoryBudget, int | None]":
-    """The stages' budget, and the hard limit in bytes for the circuit breaker."""
+    """The stages' budget, and the hard limit in bytes for the circuit breaker.
+
+    A budget this process is already over would stop every stage at once: refused, as a
+    soft budget at or above the hard one (it could never act first).
+    """
     soft = _size("--soft-budget", args.soft_budget) if args.soft_budget else None
     text = str(args.hard_budget).strip().lower()
     if text == "none":
@@ -108,16 +109,124 @@ def resolve_budget(args) -> "tuple[MemoryBudget, int | None]":
         limit = int((rss + available) * DEFAULT_HARD_FRACTION) if rss and available else None
         return MemoryBudget(soft=soft, hard_fraction=DEFAULT_HARD_FRACTION), limit
     hard = _size("--hard-budget", args.hard_budget)
+    if soft is not None and soft >= hard:
+        raise SettingsError(
+            "--soft-budget",
+            f"{format_bytes(soft)} is not below --hard-budget ({format_bytes(hard)}): the soft "
+            "budget asks for more cleanup before the hard one stops a stage; give a smaller one",
+        )
     return MemoryBudget(soft=soft, hard=hard), hard
 
 
 def _size(option: str, text) -> int:
+    """Bytes of a size option, refused if this process alone already uses more."""
     try:
-        return parse_size(text)
-    except (TypeError, ValueError) as error:
+        value = parse_size(text)
+    except (TypeError, ValueError):
         raise SettingsError(
-            option, f"{text!r} is not a size like 2GB or 800 MiB ({error})"
+            option, f"{text!r} is not a size: give a number and a unit, e.g. 2GB or 800 MiB"
         ) from None
+    floor = max(rss_bytes() or 0, BLENDER_START_BYTES)
+    if value <= floor:
+        raise SettingsError(
+            option,
+            f"{format_bytes(value)} is less than a Blender process takes before any build "
+            f"(about {format_bytes(floor)}): {_BELOW_RSS[option]}; give more (e.g. 2GB)",
+        )
+    return value
+
+
+#: What a Blender process takes before it builds anything (bpy 5.0 module 258 MiB, the 3.4
+#: binary 235 MiB): a budget below it cannot be kept.
+BLENDER_START_BYTES = 256 * 1024**2
+
+
+#: What a size below the process's own memory would do, by option.
+_BELOW_RSS = {
+    "--hard-budget": "every stage would stop at once",
+    "--soft-budget": "every stage would run the extra cleanup for nothing",
+}
+
+
+def check_batch_folder(args) -> None:
+    """Refuse an ``--out`` that is not a folder (or a new name for one) before anything runs.
+
+    Its state folder and subfolders, which the batch creates and writes, are checked as
+    well, and the jobs file must not lie inside the state folder, which the batch rewrites.
+    """
+    from ..batch.batch_paths import BatchPaths
+    from ..route.input_files import check_input_file
+    from ..route.output_paths import check_folder
+
+    check_input_file(args.jobs, "a jobs file (.csv or .json)", "the jobs file")
+    out = Path(args.out)
+    check_folder("--out", out, may_create=True)
+    paths = BatchPaths(out, Shard.parse(args.shard))
+    for folder in (paths.state, paths.job_reports, paths.logs, paths.claims):
+        check_folder("--out", folder, may_create=True)
+    if _inside(args.jobs, paths.state):
+        raise SettingsError(
+            "--out",
+            f"the jobs file {args.jobs} is inside {paths.state}, the folder the batch keeps its "
+            "own state in and rewrites: move the jobs file or choose another --out",
+        )
+
+
+def check_inputs_outside_state(args, jobs) -> None:
+    """Refuse jobs whose inputs lie in the batch's state folder (the batch rewrites it)."""
+    from ..batch.batch_paths import STATE_FOLDER
+
+    state = Path(args.out) / STATE_FOLDER
+    for job in jobs:
+        settings = job.settings
+        for column, path in (("osm", settings.osm), ("gpx", settings.gpx)):
+            if path is not None and _inside(path, state):
+                raise SettingsError(
+                    column,
+                    f"{job.where}: {path} is inside {state}, the folder the batch keeps its "
+                    "own state in and rewrites: move the file or choose another --out",
+                )
+        if settings.car_blend is not None and _inside(settings.car_blend, state):
+            raise SettingsError(
+                "car_blend",
+                f"{job.where}: {settings.car_blend} is inside {state}, the folder the batch "
+                "rewrites: move the file or choose another --out",
+            )
+
+
+def check_compare_to(args) -> None:
+    """Read ``--compare-to`` now, so a wrong file is refused before the batch runs."""
+    from ..batch.batch_paths import BatchPaths
+    from ..batch.batch_report import read_batch_report
+    from ..route.input_files import check_input_file
+
+    report = BatchPaths(Path(args.out), Shard.parse(args.shard)).report
+    if _same_file(args.compare_to, report):
+        raise SettingsError(
+            "--compare-to",
+            f"{args.compare_to} is this batch's own report, which the run replaces: compare "
+            "with the report of a --no-hygiene run into another --out",
+        )
+    check_input_file(args.compare_to, "a batch report (.json)", "--compare-to")
+    try:
+        read_batch_report(args.compare_to)
+    except (RecursionError, ValueError) as error:  # nested too deep, numbers too long
+        raise SettingsError(
+            "--compare-to", f"{args.compare_to} is not a LeanRoute batch report ({error})"
+        ) from None
+
+
+def _inside(path, folder: Path) -> bool:
+    """Whether *path* (links followed) lies in *folder* (links followed)."""
+    real, real_folder = Path(os.path.realpath(path)), Path(os.path.realpath(folder))
+    return real_folder in real.parents
+
+
+def _same_file(one, other) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return os.path.realpath(one) == os.path.realpath(other)
 
 
 def job_overrides(args) -> dict:
@@ -152,8 +261,8 @@ def worker_arguments(args, restart_above: "int | None") -> list[str]:
     for column, value in job_overrides(args).items():
         if column == "snap":  # only ever set to False, by --no-snap
             arguments.append("--no-snap")
-        else:
-            arguments += [f"--{column.replace('_', '-')}", str(value)]
+        else:  # "=": a negative value is the option's, not taken for another option
+            arguments.append(f"--{column.replace('_', '-')}={value}")
     return arguments
 
 

@@ -132,9 +132,9 @@ def test_usage_problems_name_the_option(tmp_path, capsys):
     jobs = write_csv(tmp_path / "jobs.csv", job_rows(1))
     assert run_batch(jobs, tmp_path / "o", "--workers", "2") == 1
     assert "--workers: runs several processes: add --isolate" in capsys.readouterr().err
-    assert run_batch(jobs, tmp_path / "o", "--shard", "3/2") == 1
-    assert "--shard: shard 3 of 2" in capsys.readouterr().err
-    assert run_batch(jobs, tmp_path / "o", "--hard-budget", "lots") == 1
+    assert run_batch(jobs, tmp_path / "o", "--shard", "3/2") == 2
+    assert "--shard: shard 3/2: N must be 1 or more and I from 1 to N" in capsys.readouterr().err
+    assert run_batch(jobs, tmp_path / "o", "--hard-budget", "lots") == 2
     assert "--hard-budget: 'lots' is not a size" in capsys.readouterr().err
     assert run_batch(jobs, tmp_path / "o", "--isolate", "--recycle-every", "2") == 2
 
