@@ -10,7 +10,7 @@ takes.
 import argparse
 
 from ..memory.units import parse_size
-from ..route.output_paths import absolute
+from ..route.output_paths import absolute, names_a_folder
 from ..route.settings import LAYERS, RANGES
 from ..route.strict_numbers import NumberError, parse_decimal, parse_integer
 
@@ -64,11 +64,11 @@ def build_parser(prog: str = "leanroute") -> argparse.ArgumentParser:
     build = commands.add_parser(
         "build", parents=[anywhere], help="build a scene from an .osm file and a route"
     )
-    build.add_argument("--osm", type=absolute, required=True, help="OpenStreetMap XML file (.osm)")
+    build.add_argument("--osm", type=file_path, required=True, help="OpenStreetMap XML file (.osm)")
     build.add_argument(
         "--route", default="", metavar="LAT,LON;LAT,LON", help="two or more waypoints, in order"
     )
-    build.add_argument("--gpx", type=absolute, help="a GPX track to follow instead of --route")
+    build.add_argument("--gpx", type=file_path, help="a GPX track to follow instead of --route")
     build.add_argument(
         "--no-snap", action="store_true", help="follow the GPX track as recorded, not snapped"
     )
@@ -93,6 +93,13 @@ def build_parser(prog: str = "leanroute") -> argparse.ArgumentParser:
     _common_options(demo, out_required=False)
     add_batch_parser(commands, parents=[anywhere])
     return parser
+
+
+def file_path(text: str):
+    """An argparse type: a file's path, made absolute; ``x/`` or ``..`` names a folder."""
+    if names_a_folder(text):
+        raise argparse.ArgumentTypeError(f"{text!r} names a folder: give a file name")
+    return absolute(text)
 
 
 def number(field: str):
@@ -172,9 +179,9 @@ def _help(field: str, what: str) -> str:
 
 def _common_options(parser: argparse.ArgumentParser, *, out_required: bool) -> None:
     if out_required:
-        parser.add_argument("--out", type=absolute, required=True, help="the .blend file to write")
+        parser.add_argument("--out", type=file_path, required=True, help="the .blend file to write")
         parser.add_argument(
-            "--report", type=absolute, help="write the memory report (a .json file) here"
+            "--report", type=file_path, help="write the memory report (a .json file) here"
         )
     _setting_options(parser, defaults=True)
     parser.add_argument("--car-object", default="", help="name of the car object in --car-blend")
@@ -230,7 +237,7 @@ def _setting_options(parser, *, defaults: bool) -> None:
         default=default("default_height_m"),
         help=_help("default_height_m", "building height where the map gives none, m"),
     )
-    parser.add_argument("--car-blend", type=absolute, help=".blend file holding a car object")
+    parser.add_argument("--car-blend", type=file_path, help=".blend file holding a car object")
 
 
 def add_batch_parser(commands, parents=()) -> None:
@@ -243,7 +250,7 @@ def add_batch_parser(commands, parents=()) -> None:
         "optional settings) into DIR. Memory stays flat between jobs; a checkpoint after "
         "every job lets a killed batch resume where it stopped. See docs/batch.md.",
     )
-    batch.add_argument("jobs", type=absolute, help="the jobs file (.csv or .json)")
+    batch.add_argument("jobs", type=file_path, help="the jobs file (.csv or .json)")
     batch.add_argument(
         "--out", type=absolute, required=True, help="folder for the outputs and the batch's state"
     )

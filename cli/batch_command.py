@@ -167,8 +167,8 @@ def check_batch_folder(args) -> None:
     if _inside(args.jobs, paths.state):
         raise SettingsError(
             "--out",
-            f"the jobs file {args.jobs} is inside {paths.state}, the folder the batch keeps its "
-            "own state in and rewrites: move the jobs file or choose another --out",
+            f"the jobs file {_named(args.jobs)} is inside {paths.state}, the folder the batch "
+            "keeps its own state in and rewrites: move the jobs file or choose another --out",
         )
 
 
@@ -183,14 +183,14 @@ def check_inputs_outside_state(args, jobs) -> None:
             if path is not None and _inside(path, state):
                 raise SettingsError(
                     column,
-                    f"{job.where}: {path} is inside {state}, the folder the batch keeps its "
-                    "own state in and rewrites: move the file or choose another --out",
+                    f"{job.where}: {_named(path)} is inside {state}, the folder the batch keeps "
+                    "its own state in and rewrites: move the file or choose another --out",
                 )
         if settings.car_blend is not None and _inside(settings.car_blend, state):
             raise SettingsError(
                 "car_blend",
-                f"{job.where}: {settings.car_blend} is inside {state}, the folder the batch "
-                "rewrites: move the file or choose another --out",
+                f"{job.where}: {_named(settings.car_blend)} is inside {state}, the folder the "
+                "batch rewrites: move the file or choose another --out",
             )
 
 
@@ -220,6 +220,12 @@ def _inside(path, folder: Path) -> bool:
     """Whether *path* (links followed) lies in *folder* (links followed)."""
     real, real_folder = Path(os.path.realpath(path)), Path(os.path.realpath(folder))
     return real_folder in real.parents
+
+
+def _named(path) -> str:
+    """*path*, and where it leads when it is (or passes through) a link."""
+    real = os.path.realpath(path)
+    return str(path) if real == os.path.abspath(path) else f"{path} (a link to {real})"
 
 
 def _same_file(one, other) -> bool:

@@ -57,10 +57,12 @@ def absolute(path) -> Path:
     Paths are made absolute where they enter (the command line), so a later change of the
     current folder (Blender 3.4 saves relative to its own) cannot send a file elsewhere.
     """
-    text = os.fspath(path)
-    absolute_path = Path(os.path.expanduser(text)).absolute()
-    # Path() drops a trailing "/": keep it, it says the user meant a folder.
-    return Path(str(absolute_path) + os.sep) if text.endswith(("/", os.sep)) else absolute_path
+    return Path(os.path.expanduser(os.fspath(path))).absolute()
+
+
+def names_a_folder(text: str) -> bool:
+    """Whether *text*, given as a file name, can only name a folder (``x/``, ``.``, ``..``)."""
+    return text.endswith(("/", os.sep)) or Path(text).name in ("", ".", "..")
 
 
 def check_outputs(
@@ -110,7 +112,7 @@ def check_target(output: Output, *, may_create: bool = False) -> Path:
     """
     option, given = output.option, os.fspath(output.path)
     path = Path(given)
-    if given.endswith(("/", os.sep)) or path.name in ("", ".", ".."):
+    if names_a_folder(given):
         raise SettingsError(
             option, f"{given} names a folder; give a file name ending {output.suffix}"
         )
