@@ -25,6 +25,7 @@ from .errors import SettingsError
 from .mesh_arrays import MeshArrays
 from .multipolygon import MultipolygonSet, building_multipolygons
 from .osm_model import NodeTable, OsmData
+from .strict_numbers import NumberError, parse_decimal, strip_ascii
 
 #: Default height (m) of a building without height or level tags.
 DEFAULT_HEIGHT = 9.0
@@ -48,9 +49,10 @@ _UNITS = {
     "foot": 0.3048,
     "'": 0.3048,
 }
-_LENGTH = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)\s*([a-z']+)?$")
-_FEET_INCHES = re.compile(r"^(\d+(?:\.\d+)?)\s*'\s*(\d+(?:\.\d+)?)\s*(?:\"|'')$")
-_DECIMAL_COMMA = re.compile(r"\d+,\d+\s*[a-z']*")
+# re.ASCII: only 0-9 are digits (full-width or Arabic-Indic digits fall back to the default).
+_LENGTH = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)\s*([a-z']+)?$", re.ASCII)
+_FEET_INCHES = re.compile(r"^(\d+(?:\.\d+)?)\s*'\s*(\d+(?:\.\d+)?)\s*(?:\"|'')$", re.ASCII)
+_DECIMAL_COMMA = re.compile(r"\d+,\d+\s*[a-z']*", re.ASCII)
 
 
 def parse_length(text: "str | None") -> "float | None":
@@ -60,7 +62,7 @@ def parse_length(text: "str | None") -> "float | None":
     """
     if text is None:
         return None
-    value = str(text).strip().lower()
+    value = strip_ascii(str(text)).lower()
     if _DECIMAL_COMMA.fullmatch(value):
         value = value.replace(",", ".")  # decimal comma
     match = _FEET_INCHES.match(value)
@@ -76,10 +78,10 @@ def parse_length(text: "str | None") -> "float | None":
 def _parse_levels(text: "str | None") -> "float | None":
     if text is None:
         return None
-    value = str(text).strip().replace(",", ".")
+    value = strip_ascii(str(text)).replace(",", ".")
     try:
-        levels = float(value)
-    except ValueError:
+        levels = parse_decimal(value)  # strict: "1_0" is not 10, "nan" not a number
+    except NumberError:
         return None
     return levels if 0 <= levels <= _MAX_LEVELS else None
 

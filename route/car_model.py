@@ -8,6 +8,7 @@ from mathutils import Matrix, Vector
 
 from ..memory.bmesh_scopes import new_bmesh
 from .errors import InputFileError, SettingsError
+from .input_files import check_input_file
 
 # Metres; the car faces +X, its origin between the wheels on the ground.
 LENGTH, WIDTH, BODY_HEIGHT = 4.3, 1.8, 0.75
@@ -71,8 +72,8 @@ def _centre(verts) -> Vector:
 
 def append_car(blend: Path, object_name: str) -> "bpy.types.Object":
     """Append *object_name* (with its mesh and materials) from *blend*; clear errors if absent."""
-    if not blend.is_file():
-        raise InputFileError(blend, "the car's .blend file does not exist")
+    # Not a FIFO or device: Blender would block or read forever opening one.
+    check_input_file(blend, "a .blend file for the car")
     with bpy.data.libraries.load(str(blend), link=False) as (source, target):
         if object_name not in source.objects:
             available = ", ".join(sorted(source.objects)[:20]) or "no objects"

@@ -14,11 +14,12 @@ extracts, rounded up by about a quarter: a forecast should be a little above wha
 really takes, so that it refuses only builds that would not fit.
 """
 
-import os
 from dataclasses import dataclass, replace
 
 from ..memory.budget import StageForecast
 from ..memory.units import format_bytes
+from .errors import InputFileError
+from .input_files import check_input_file
 
 MIB = 1 << 20
 
@@ -57,8 +58,9 @@ class InputSize:
 def size_of_file(path) -> InputSize:
     """The input size known before the parse: the file's bytes (0 if it cannot be read)."""
     try:
-        return InputSize(os.path.getsize(path))
-    except OSError:
+        # A FIFO or device has no size to forecast from (and must not be opened).
+        return InputSize(check_input_file(path, "an OSM file").stat().st_size)
+    except (OSError, InputFileError):
         return InputSize(0)  # the parse stage names the problem
 
 

@@ -71,7 +71,9 @@ LANE_WIDTH = 3.25
 # Tag widths outside this range (m) are typos or mean something else: keep the class width.
 _SANE_WIDTH = (0.5, 60.0)
 _MAX_LANES = 16
-_NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(m|metres?|meters?)?\s*$", re.IGNORECASE)
+# ASCII digits only (re.ASCII): full-width or Arabic-Indic digits are not a width.
+_NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(m|metres?|meters?)?\s*$", re.IGNORECASE | re.ASCII)
+_LANES = re.compile(r"\s*[0-9]{1,3}\s*", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -134,8 +136,9 @@ def road_width(tags: Mapping[str, str], default: float) -> float:
     if width is not None and _SANE_WIDTH[0] <= width <= _SANE_WIDTH[1]:
         return width
     lanes = tags.get("lanes")
-    if lanes is not None and lanes.strip().isdigit():
-        count = int(lanes.strip())
+    # str.isdigit() is true for "²", which int() refuses: the lanes are read by a strict pattern.
+    if lanes is not None and _LANES.fullmatch(lanes):
+        count = int(lanes)
         if 1 <= count <= _MAX_LANES:
             return count * LANE_WIDTH
     return default

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import RouteError, SettingsError
+from .strict_numbers import NumberError, parse_decimal, strip_ascii
 
 #: How far a waypoint may lie from the nearest drivable road by default (metres).
 DEFAULT_MAX_SNAP_M = 250.0
@@ -400,14 +401,14 @@ def parse_waypoints(text: str, setting: str = "--route") -> list[tuple[float, fl
     is wrong with it, or if fewer than 2 waypoints are given.
     """
     items = str(text).split(";")
-    if items and not items[-1].strip():
+    if items and not strip_ascii(items[-1]):
         items.pop()
     waypoints = []
     for k, raw in enumerate(items, start=1):
-        item = raw.strip()
+        item = strip_ascii(raw)
         if not item:
             raise SettingsError(setting, f"waypoint {k} is empty (two ';' in a row?)")
-        parts = [p.strip() for p in item.split(",")]
+        parts = [strip_ascii(p) for p in item.split(",")]
         if len(parts) != 2:
             raise SettingsError(
                 setting,
@@ -417,13 +418,9 @@ def parse_waypoints(text: str, setting: str = "--route") -> list[tuple[float, fl
         values = []
         for label, part in zip(("latitude", "longitude"), parts, strict=True):
             try:
-                value = float(part)
-            except ValueError:
-                raise SettingsError(
-                    setting, f"waypoint {k} {item!r}: {label} {part!r} is not a number"
-                ) from None
-            if not math.isfinite(value):
-                raise SettingsError(setting, f"waypoint {k} {item!r}: {label} must be finite")
+                value = parse_decimal(part)  # ASCII digits only: no 1_0, nan or other scripts
+            except NumberError as error:
+                raise SettingsError(setting, f"waypoint {k} {item!r}: {label} {error}") from None
             values.append(value)
         lat, lon = values
         if not -90.0 <= lat <= 90.0:

@@ -101,7 +101,7 @@ def test_file_level_problems_say_what_is_wrong(tmp_path):
         "empty.csv": "is empty: the first line must name the columns",
         "header.csv": "holds no jobs",
         "typo.csv": "unknown column(s) 'paddng'",
-        "broken.json": "line 1 column 10: not valid JSON",
+        "broken.json": "broken.json:1:10: not valid JSON",
         "shape.json": "must be a list of jobs",
     }
     (tmp_path / "jobs.txt").write_text("osm\n")

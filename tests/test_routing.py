@@ -406,7 +406,7 @@ def test_parse_waypoints():
         ("48.41,15.60;48.4", "waypoint 2 '48.4' is not two numbers 'lat,lon' (1 comma"),
         ("48.41,15.60,3;48.4,15.6", "waypoint 1 '48.41,15.60,3' is not two numbers"),
         ("48.41,15.60;abc,15.6", "waypoint 2 'abc,15.6': latitude 'abc' is not a number"),
-        ("48.41,15.60;48.4,nan", "waypoint 2 '48.4,nan': longitude must be finite"),
+        ("48.41,15.60;48.4,nan", "waypoint 2 '48.4,nan': longitude 'nan' is not a number"),
         ("95,15.60;48.4,15.6", "latitude 95 is outside -90..90 (latitude and longitude swap"),
         ("48.4,15.6;120,-95", "waypoint 2 '120,-95': latitude 120 is outside -90..90"),
         ("48.4,15.6;48.4,181", "waypoint 2 '48.4,181': longitude 181 is outside -180..180"),
