@@ -7,13 +7,13 @@ the path, what is wrong) and that nothing in the folder was created, changed or 
 
 import hashlib
 import os
-import re
 import socket
 import stat
 from pathlib import Path
 
 import pytest
 from helpers.batch_jobs import job_rows, write_csv
+from helpers.error_lines import assert_one_line
 
 from leanroute.cli.commands import main
 from leanroute.route.sample_city import write_sample_city
@@ -21,8 +21,6 @@ from leanroute.route.sample_city import write_sample_city
 OSM_TEXT = "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6'></osm>\n"
 GPX_TEXT = "<?xml version='1.0'?>\n<gpx version='1.1'></gpx>\n"
 ROUTE = ["--route", "45.0,-30.0;45.001,-29.999"]
-#: Python exception names must never reach a user.
-EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b|Traceback")
 
 
 def snapshot(folder: Path) -> dict:
@@ -77,12 +75,7 @@ def run(capsys, *args: str) -> tuple[int, str]:
 
 
 def assert_refused(code: int, err: str, pieces, exit_code: int = 1) -> None:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code == exit_code, err
-    assert len(lines) == 1, err
-    for piece in pieces:
-        assert piece in lines[0], (piece, lines[0])
-    assert not EXCEPTION_NAME.search(err), err
+    assert_one_line(code, err, pieces, exit_code)
 
 
 # (id, how to prepare the folder, the build's arguments, pieces of the one error line)
