@@ -303,8 +303,9 @@ def _json_rows(path: Path, text: str) -> tuple[list[tuple[str, dict]], dict]:
     if len(data) > MAX_JOBS:
         raise JobsFileError(path, f"holds more than {MAX_JOBS:,} jobs: split it")
     rows = []
+    positions = getattr(data, "positions", [])
     for number, item in enumerate(data, start=1):
-        line = getattr(item, "line", 0)
+        line = positions[number - 1][0] if number <= len(positions) else 0
         where = f"job {number} at line {line}" if line else f"job {number}"
         if not isinstance(item, dict):
             rows.append((where, {"__not_object__": _type_name(item)}))
@@ -520,7 +521,7 @@ def _number(raw, kind):
         value = raw
     if kind is int:
         if isinstance(value, float) and not value.is_integer():
-            raise ValueError(f"{shown(raw)} is not a whole number")
+            raise ValueError(f"{_shown(raw)} is not a whole number")
         return int(value)
     return float(value)
 
@@ -535,7 +536,12 @@ def _boolean(raw) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"{shown(raw)} is not yes/no (true, false, 1, 0)")
+    raise ValueError(f"{_shown(raw)} is not yes/no (true, false, 1, 0)")
+
+
+def _shown(value) -> str:
+    """A value for a message: text quoted, a JSON number as written."""
+    return shown(value) if isinstance(value, str) else str(value)
 
 
 def _output(values: dict, job_id: str, out_dir: Path, problem) -> "Path | None":

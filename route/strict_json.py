@@ -64,11 +64,12 @@ class JsonObject(dict):
 
 
 class JsonArray(list):
-    """A JSON array (a list) with the position of its ``[``."""
+    """A JSON array (a list) with the position of its ``[`` and of each of its items."""
 
     def __init__(self, line: int = 0, column: int = 0):
         super().__init__()
         self.line, self.column = line, column
+        self.positions: list[tuple[int, int]] = []
 
 
 def load_json(text: str):
@@ -97,9 +98,11 @@ class _Parser:
         stack: list = []  # open objects and arrays; an object's frame also holds its key
         pos = self.space(0)
         while True:
+            start = pos
             value, pos, opened = self.value(pos, stack)
             if opened:
                 continue  # a new object or array: parse its first value
+            value_at = self.at(start)
             # A value is complete: attach it to its container, and close those that end.
             while True:
                 if not stack:
@@ -113,6 +116,7 @@ class _Parser:
                     container[frame[1]] = value
                 else:
                     container.append(value)
+                    container.positions.append(value_at)
                 pos = self.space(pos)
                 char = text[pos : pos + 1]
                 closer = "}" if isinstance(container, dict) else "]"
@@ -124,6 +128,7 @@ class _Parser:
                 if char == closer:
                     stack.pop()
                     value, pos = container, pos + 1
+                    value_at = (container.line, container.column)
                     continue
                 raise self.error(self.unexpected(pos, f"',' or '{closer}'"), pos)
 
