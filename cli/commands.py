@@ -149,13 +149,12 @@ def run_demo(args) -> int:
         for name, suffix in DEMO_FILES.items()
     ]
     check_outputs(outputs, [("--car-blend", settings.car_blend)], may_create=True)
-    made = missing_folders(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise SettingsError("--out-dir", os_error_line(error, out_dir, writing=True)) from None
     # Interrupted before its build is saved, the demo leaves the folder as it found it.
-    with put_back_if_interrupted(out_dir / "sample.osm", made):
+    with put_back_if_interrupted(out_dir / "sample.osm", missing_folders(out_dir)):
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SettingsError("--out-dir", os_error_line(error, out_dir, writing=True)) from None
         city = write_sample_city(out_dir / "sample.osm", buildings=args.buildings)
         settings = settings.but(
             osm=city.path,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..route.atomic_files import temporary_path
 from ..route.interrupts import Interrupted, describe_signal, raise_if_interrupted, signals_blocked
+from ..route.kill_points import reached
 
 
 def start_blender() -> None:
@@ -28,6 +29,7 @@ def start_blender() -> None:
     crashed there. Inside the ``blender`` binary ``bpy`` is already imported.
     """
     with signals_blocked():
+        reached("blender-start")
         importlib.import_module("bpy")
     raise_if_interrupted()
 

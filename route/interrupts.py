@@ -33,8 +33,16 @@ if hasattr(signal, "SIGTERM"):
 #: How often a signal that could not be raised yet is delivered again (seconds).
 RETRY_SECONDS = 0.02
 
-_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _THIS_FILE = os.path.abspath(__file__)
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(_THIS_FILE))
+#: LeanRoute's own code: its sub-packages and top-level modules, not whatever else is in the
+#: folder (a checkout's virtual environment holds Blender's scripts; its tests).
+_OWN_FOLDERS = tuple(
+    entry.path + os.sep
+    for entry in os.scandir(_PACKAGE_ROOT)
+    if entry.is_dir() and os.path.isfile(os.path.join(entry.path, "__init__.py"))
+)
+_OWN_FILES = frozenset(os.path.join(_PACKAGE_ROOT, name) for name in ("__init__.py", "__main__.py"))
 
 
 class Interrupted(KeyboardInterrupt):
@@ -93,8 +101,9 @@ def signals_handled(*, restore: bool = True) -> Iterator[None]:
     Only in the main thread; a signal the process was started with ignored (a background
     job of a non-interactive shell ignores SIGINT) stays ignored. Nested uses share the
     outermost one, which afterwards puts the previous handlers back, or with
-    ``restore=False`` (a launcher, whose process exits next) leaves them recording only,
-    so a late signal cannot cut the interpreter's shutdown short.
+    ``restore=False`` (a launcher, whose process exits next) ignores them: the command's
+    outcome is decided, and a late signal must not cut the exit short or kill the
+    process. Blender's own handler cannot be put back: ours stays, only recording.
     """
     if not _on_main_thread():
         yield
@@ -117,8 +126,11 @@ def signals_handled(*, restore: bool = True) -> Iterator[None]:
         if state.installed == 0:
             finish()
             for signum, previous in state.previous.items():
-                # None: a handler Python did not install (Blender's own): leave ours, inert.
-                if restore and previous is not None:
+                if not restore:
+                    # Ignored, not left to our handler: at its exit Python resets its own
+                    # handlers to the default (a late signal would kill), not an ignore.
+                    signal.signal(signum, signal.SIG_IGN)
+                elif previous is not None:  # None: Blender's own, which cannot be put back
                     signal.signal(signum, previous)
             state.previous.clear()
 
@@ -227,8 +239,8 @@ def _is_own_code(frame) -> bool:
     # a user's handler): an exception raised there would be printed and dropped.
     if frame is None:
         return False
-    path = frame.f_code.co_filename
-    return path.startswith(_PACKAGE_ROOT) and os.path.abspath(path) != _THIS_FILE
+    path = os.path.abspath(frame.f_code.co_filename)
+    return path != _THIS_FILE and (path.startswith(_OWN_FOLDERS) or path in _OWN_FILES)
 
 
 def _keep_delivering(state: _State) -> None:
