@@ -1,0 +1,107 @@
+"""Fuzz cases of ``build`` options: odd values, and paths that are inputs, folders or FIFOs.
+
+Values Blender cannot represent or that make no sense must be refused naming the option;
+an output that is an input (or another output), a folder or a FIFO must be refused before
+anything is built, without touching it.
+"""
+
+from helpers.fuzz_base import ANY, GPX, OSM, OUT_DIR, REFUSE, Corpus
+
+_BIG = "1099511627776"  # 2**40
+#: (option, value, expect).
+_OPTION_VALUES = (
+    ("--speed", "nan", REFUSE), ("--speed", "inf", REFUSE), ("--speed", "1e999", REFUSE),
+    ("--speed", "0", REFUSE), ("--speed", "-5", REFUSE), ("--speed", "1e-300", REFUSE),
+    ("--speed", "1e9", ANY), ("--speed", "1_0", ANY),
+    ("--padding", "nan", REFUSE), ("--padding", "inf", REFUSE), ("--padding", "-1", REFUSE),
+    ("--padding", "1e12", REFUSE), ("--padding", "0", ANY), ("--padding", "-0", ANY),
+    ("--height", "nan", REFUSE), ("--height", "-inf", REFUSE), ("--height", "-3", REFUSE),
+    ("--height", "1e30", REFUSE), ("--height", "0", ANY),
+    ("--fps", "0", REFUSE), ("--fps", "-1", REFUSE), ("--fps", "1000000", REFUSE),
+    ("--fps", "2147483648", REFUSE), ("--fps", "9" * 400, REFUSE), ("--fps", "1", ANY),
+    ("--fps", "24.0", REFUSE),
+    ("--frame-start", "-" + _BIG, REFUSE), ("--frame-start", _BIG, REFUSE),
+    ("--frame-start", "1048575", REFUSE), ("--frame-start", "1048570", ANY),
+    ("--frame-start", "-10", ANY), ("--frame-start", "0", ANY),
+    ("--frame-end", "0", ANY), ("--frame-end", "1", ANY), ("--frame-end", "2", ANY),
+    ("--frame-end", _BIG, REFUSE), ("--frame-end", "1048575", REFUSE),
+    ("--layers", "", ANY), ("--layers", ",,,", ANY), ("--layers", "roads,roads", ANY),
+    ("--layers", "ROADS", ANY),
+    ("--route", "-33.86,151.2;-33.87,151.21", REFUSE),
+    ("--route", "4_5.0,-30;45.001,-29.999", REFUSE),
+    ("--route", "45,-30", REFUSE),
+    ("--route", "nan,-30;45,-30", REFUSE),
+    ("--route", "91,-30;45,-30", REFUSE),
+    ("--route", "45,-30;45,-30", ANY),
+    ("--route", "45,-30;;45.001,-29.999", REFUSE),
+)  # fmt: skip
+
+
+def option_case(corpus: Corpus, number: int) -> None:
+    """An option given an odd value (numbers, frames, layers, waypoints), each in turn."""
+    option, value, expect = _OPTION_VALUES[number % len(_OPTION_VALUES)]
+    args = list(corpus.build_route())
+    if option == "--route":
+        args[args.index("--route") + 1] = value
+    else:
+        args.append(f"{option}={value}")
+    shown = value if len(value) < 16 else value[:6] + "-long"
+    name = option[2:].replace("-", "_")
+    corpus.add("options", f"{option[2:]}-{shown}", args, {OSM: corpus.base.osm}, expect=expect,
+               mention=(option, name), usage_ok=True)  # fmt: skip
+
+
+def _set(args, option: str, value: str) -> list[str]:
+    """*args* with *option* given *value* (replaced, or added at the end)."""
+    args = list(args)
+    if option in args:
+        args[args.index(option) + 1] = value
+    else:
+        args += [option, value]
+    return args
+
+
+def path_case(corpus: Corpus, number: int) -> None:
+    """Outputs on inputs or on each other, folders, FIFOs, odd names and car files as paths."""
+    osm = {OSM: corpus.base.osm}
+    both = {**osm, GPX: corpus.gpx()}
+    route, track = corpus.build_route(), corpus.build_gpx()
+    out, report, car = ("--out", "out:"), ("--report", "report:"), ("--car-blend", "car_blend")
+    long_name = "{case}/out/" + "n" * 250 + ".blend"
+    cases = (
+        # (label, args, files, expect, mention, fifos, extra folders)
+        ("out-is-osm", _set(route, "--out", "{case}/" + OSM), osm, REFUSE, out, ()),
+        ("report-is-osm", _set(route, "--report", "{case}/" + OSM), osm, REFUSE, report, ()),
+        ("report-is-out", _set(route, "--report", "{case}/out/city.blend"), osm, REFUSE, report,
+         ()),
+        ("out-is-gpx", _set(track, "--out", "{case}/" + GPX), both, REFUSE, out, ()),
+        ("out-is-folder", _set(route, "--out", "{case}/out"), osm, REFUSE, out, ()),
+        ("out-is-folder-named-blend", _set(route, "--out", "{case}/dir.blend"), osm, REFUSE, out,
+         (), ("dir.blend",)),
+        ("out-is-fifo", _set(route, "--out", "{case}/fifo.blend"), osm, REFUSE, out,
+         ("fifo.blend",)),
+        ("report-is-fifo", _set(route, "--report", "{case}/fifo.json"), osm, REFUSE, report,
+         ("fifo.json",)),
+        ("osm-is-fifo", _set(route, "--osm", "{case}/fifo.osm"), {}, REFUSE, ("fifo.osm",),
+         ("fifo.osm",)),
+        ("gpx-is-fifo", _set(track, "--gpx", "{case}/fifo.gpx"), osm, REFUSE, ("fifo.gpx",),
+         ("fifo.gpx",)),
+        ("osm-is-folder", _set(route, "--osm", "{case}/out"), {}, REFUSE, ("--osm", "osm:"), ()),
+        ("gpx-is-osm", _set(track, "--gpx", "{case}/" + OSM), osm, REFUSE, (OSM,), ()),
+        ("out-without-suffix", _set(route, "--out", "{case}/out/city"), osm, ANY, out, ()),
+        ("out-in-missing-folder", _set(route, "--out", "{case}/out/new/city.blend"), osm, ANY,
+         out, ()),
+        ("out-under-a-file", _set(route, "--out", f"{{case}}/{OSM}/city.blend"), osm, REFUSE,
+         out, ()),
+        ("out-name-too-long", _set(route, "--out", long_name), osm, REFUSE, out, ()),
+        ("car-blend-is-folder", _set(route, "--car-blend", "{case}/out"), osm, REFUSE, car, ()),
+        ("car-blend-is-osm", _set(route, "--car-blend", "{case}/" + OSM), osm, REFUSE,
+         (*car, OSM), ()),
+        ("car-blend-missing", _set(route, "--car-blend", "{case}/car.blend"), osm, REFUSE, car,
+         ()),
+        ("car-blend-is-out", _set(route, "--car-blend", "{case}/out/city.blend"), osm, REFUSE,
+         (*car, *out), ()),
+    )  # fmt: skip
+    label, args, files, expect, mention, fifos, *folders = cases[number % len(cases)]
+    corpus.add("paths", label, args, files, expect=expect, mention=mention, usage_ok=True,
+               fifos=fifos, folders=(OUT_DIR, *(folders[0] if folders else ())))  # fmt: skip
