@@ -2,10 +2,10 @@
 
 Blender data can be removed, renamed or reloaded behind our back (undo, file load), so an
 owner never keeps ``bpy`` objects between calls: it keeps each data-block's collection,
-identity key and an owner tag written into the data-block itself. The key is
-``ID.session_uid`` where Blender has it (4.x+: unique for the session, never reused), else
-the memory address (3.x). A data-block counts as ours only when both the key and the tag
-match, so a user's data-block that reuses a freed address is never mistaken for ours.
+identity key and an owner tag written into the data-block itself (with the data-block's own
+identity, so a user's copy, which inherits the tag, is never taken for ours: see
+:mod:`.datablock_identity`). Removal goes through :mod:`.datablock_release`, so a user's
+object inside one of ours, or a user's data still using ours, is never lost.
 """
 
 import uuid
@@ -15,8 +15,22 @@ from typing import NamedTuple
 import bpy
 
 from .blender_stats import NEVER_ORPHANS, id_collections
+from .datablock_identity import OWNER_KEY, Ownership, disown_copies, stamp
+from .datablock_keys import id_key
+from .datablock_release import release
 
-OWNER_KEY = "leanroute_owner"
+__all__ = [
+    "OWNER_KEY",
+    "DataBlockOwner",
+    "IDRecord",
+    "count_by_type",
+    "created_since",
+    "id_key",
+    "id_snapshot",
+    "purge_all_orphans",
+    "remove_records",
+    "remove_tagged_orphans",
+]
 
 
 class IDRecord(NamedTuple):
@@ -27,24 +41,18 @@ class IDRecord(NamedTuple):
     name: str
 
 
-_HAS_SESSION_UID = "session_uid" in bpy.types.ID.bl_rna.properties.keys()  # noqa: SIM118
-
-
-def id_key(idb: "bpy.types.ID") -> int:
-    """The identity of a data-block for this session (see the module's docstring)."""
-    return idb.session_uid if _HAS_SESSION_UID else idb.as_pointer()
-
-
 def id_snapshot() -> dict[str, set[int]]:
     """Identity keys of every data-block now, by collection."""
     return {name: {id_key(idb) for idb in getattr(bpy.data, name)} for name in id_collections()}
 
 
-def created_since(snapshot: dict[str, set[int]]) -> list[IDRecord]:
-    """Data-blocks that exist now and did not when *snapshot* was taken."""
+def created_since(
+    snapshot: dict[str, set[int]], exclude: "dict[str, set[int]] | None" = None
+) -> list[IDRecord]:
+    """Data-blocks that exist now and did not when *snapshot* was taken (minus *exclude*)."""
     created = []
     for name in id_collections():
-        known = snapshot.get(name, set())
+        known = snapshot.get(name, set()) | (exclude or {}).get(name, set())
         created.extend(
             IDRecord(name, id_key(idb), idb.name)
             for idb in getattr(bpy.data, name)
@@ -76,11 +84,14 @@ def _lookup(records: "list[IDRecord]") -> dict[IDRecord, "bpy.types.ID"]:
 
 
 def remove_records(records: "list[IDRecord]") -> dict[str, int]:
-    """Remove whichever of *records* still exist (used by rollback); counts by type."""
+    """Remove whichever of *records* still exist (used by rollback); counts by type.
+
+    What they were made for is undone with them, links from user data included (a
+    stage's rollback); only an object of someone else's placed in one of their collections
+    is kept in the scene (:mod:`.datablock_release`).
+    """
     found = _lookup(records)
-    if found:
-        bpy.data.batch_remove(list(found.values()))
-    return count_by_type(list(found))
+    return release(found.values(), adopt=False).removed if found else {}
 
 
 class DataBlockOwner:
@@ -98,11 +109,10 @@ class DataBlockOwner:
         """Take ownership of *records* (tagging each); returns how many were adopted."""
         found = _lookup(records)
         for record, idb in found.items():
-            try:
-                idb[OWNER_KEY] = self.token
-            except (TypeError, AttributeError):  # a type without custom properties
-                continue
-            self._records[(record.collection, record.key)] = record
+            if stamp(idb, self.token):
+                self._records[(record.collection, record.key)] = IDRecord(
+                    record.collection, record.key, idb.name
+                )
         return len(found)
 
     def keep(self, idb: "bpy.types.ID") -> None:
@@ -110,9 +120,17 @@ class DataBlockOwner:
         self.kept.add(id_key(idb))
 
     def live(self) -> dict[IDRecord, "bpy.types.ID"]:
-        """Owned data-blocks that still exist and still carry our tag; forgets the rest."""
+        """Owned data-blocks that still exist, carry our tag and are ours; forgets the rest.
+
+        One the user renamed meanwhile is the user's from then on.
+        """
         found = _lookup(list(self._records.values()))
-        ours = {r: idb for r, idb in found.items() if idb.get(OWNER_KEY) == self.token}
+        ownership = Ownership()
+        ours = {
+            r: idb
+            for r, idb in found.items()
+            if idb.get(OWNER_KEY) == self.token and ownership.ours(idb)
+        }
         self._records = {(r.collection, r.key): r for r in ours}
         return ours
 
@@ -120,31 +138,34 @@ class DataBlockOwner:
         """Remove owned data-blocks with no users; counts by type.
 
         Repeated until none is left, so a removed object's mesh and that mesh's materials go
-        too. The user's data is never considered.
+        too. The user's data is never considered; one of ours that user data still points
+        at (a parent, a constraint target) is adopted, not removed.
         """
         removed: Counter[str] = Counter()
         while True:
-            orphans = {
-                record: idb
+            orphans = [
+                idb
                 for record, idb in self.live().items()
                 if idb.users == 0 and not idb.use_fake_user and record.key not in self.kept
-            }
-            if not orphans:
+            ]
+            done = release(orphans).removed if orphans else {}
+            if not done:
                 return dict(removed)
-            removed.update(record.collection for record in orphans)
-            bpy.data.batch_remove(list(orphans.values()))
+            removed.update(done)
 
     def remove_all(self) -> dict[str, int]:
-        """Remove every owned data-block, used or not (a full clear of a build)."""
+        """Remove every owned data-block, used or not (a full clear of a build).
+
+        A user's object placed in one of our collections stays in the scene, and our data
+        that user data uses is adopted (:mod:`.datablock_release`).
+        """
         live = self.live()
-        if live:
-            bpy.data.batch_remove(list(live.values()))
         self._records.clear()
-        return count_by_type(list(live))
+        return release(live.values()).removed if live else {}
 
 
-def _tagged_orphans() -> dict["bpy.types.ID", str]:
-    found = {}
+def _tagged_orphans(ownership: Ownership) -> "list[bpy.types.ID]":
+    found = []
     for name in id_collections():
         if name in NEVER_ORPHANS:
             continue
@@ -152,36 +173,35 @@ def _tagged_orphans() -> dict["bpy.types.ID", str]:
             # users first: the cheap test that rules out nearly every data-block.
             if idb.users or idb.use_fake_user or idb.library is not None:
                 continue
-            try:
-                tagged = idb.get(OWNER_KEY) is not None
-            except TypeError:  # an ID type without custom properties
-                continue
-            if tagged:
-                found[idb] = name
+            if ownership.ours(idb):
+                found.append(idb)
     return found
 
 
-def remove_tagged_orphans() -> dict[str, int]:
+def remove_tagged_orphans(extra_keys=()) -> dict[str, int]:
     """Remove every orphan that any LeanRoute build made; counts by type.
 
-    An orphan here is a local data-block carrying an ``OWNER_KEY`` tag, whatever its token
-    (any pipeline, any build, also one saved in the file and loaded again), with no users
-    and no fake user. Repeated until none is left, so a removed object's mesh and that
-    mesh's materials go too. Untagged (user) data-blocks are never touched; a tagged one
-    that a stage meant to keep unused (``stage.keep``) and gave no fake user is removed.
+    An orphan here is a local data-block a LeanRoute build made (tagged, whatever the
+    token: any pipeline, any build, also one saved in the file and loaded again; never a
+    copy the user made of one, see :mod:`.datablock_identity`), with no users and no fake
+    user. Repeated until none is left, so a removed object's mesh and that mesh's materials
+    go too. Untagged (user) data-blocks are never removed: copies first lose the tag they
+    inherited (and *extra_keys*), an orphan of ours that user data points at (a parent) is
+    adopted, and user data only a removed orphan used gets a fake user. A tagged one that a
+    stage meant to keep unused (``stage.keep``) and gave no fake user is removed.
     """
+    disown_copies(extra_keys)
     removed: Counter[str] = Counter()
     tried: set[tuple[str, int]] = set()
     while True:
         # A data-block Blender refused to remove is not tried again: no endless loop.
-        orphans = {
-            idb: name for idb, name in _tagged_orphans().items() if (name, id_key(idb)) not in tried
-        }
+        orphans = [
+            idb for idb in _tagged_orphans(Ownership()) if (idb.name, id_key(idb)) not in tried
+        ]
         if not orphans:
             return dict(removed)
-        tried.update((name, id_key(idb)) for idb, name in orphans.items())
-        bpy.data.batch_remove(list(orphans))
-        removed.update(orphans.values())
+        tried.update((idb.name, id_key(idb)) for idb in orphans)
+        removed.update(release(orphans).removed)
 
 
 def purge_all_orphans() -> int:

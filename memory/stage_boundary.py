@@ -48,6 +48,8 @@ class Stage:
         if forecast is not None:
             self.report.forecast, self.report.forecast_basis = forecast.bytes, forecast.basis
         self._rollback_callbacks: list[Callable[[], None]] = []
+        #: Keys of data-blocks that appeared while foreign code ran: never the stage's.
+        self._foreign: dict[str, set[int]] = {}
         self._lock = threading.Lock()
         self._armed = False
         self._stop_rss: int | None = None
@@ -77,6 +79,21 @@ class Stage:
     def keep(self, idb) -> None:
         """Exempt a data-block this stage created from orphan removal."""
         self.pipeline.owner.keep(idb)
+
+    @contextlib.contextmanager
+    def foreign_code(self):
+        """Run code that may call the user's Python (handlers, drivers) inside this block.
+
+        ``scene.frame_set``, a view-layer update or a save fires ``frame_change_post``,
+        ``depsgraph_update_post`` and ``save_pre`` handlers: data-blocks they create are
+        the user's, so the stage neither adopts nor rolls them back.
+        """
+        before = id_snapshot()
+        try:
+            yield
+        finally:
+            for record in created_since(before):
+                self._foreign.setdefault(record.collection, set()).add(record.key)
 
     def on_rollback(self, callback: Callable[[], None]) -> None:
         """Run *callback* if the stage fails.
@@ -145,7 +162,7 @@ class Stage:
         if policy.sweep_bmeshes or exc_type is not None:
             report.leaks = self._ledger.sweep(scan_untracked=policy.scan_untracked_bmeshes)
         if exc_type is None:
-            created = created_since(self._snapshot)
+            created = created_since(self._snapshot, self._foreign)
             report.created_datablocks = count_by_type(created)
             pipeline.owner.adopt(created)
         else:
@@ -256,7 +273,7 @@ class Stage:
                 rollback.callbacks_run += 1
             except Exception as error:
                 rollback.errors.append(f"{callback!r}: {error}")
-        rollback.removed = remove_records(created_since(self._snapshot))
+        rollback.removed = remove_records(created_since(self._snapshot, self._foreign))
         return rollback
 
     def _soft_cleanup(self, cleanup: Cleanup) -> None:

@@ -188,13 +188,27 @@ class SceneBuild:
         except BaseException:
             self._roll_back()
             raise
+        # The outputs are in place: the replaced build will not be needed again.
+        if self.state.replacement is not None:
+            self.state.replacement.discard()
+            self.state.replacement = None
 
     def _roll_back(self) -> None:
         # No output under its final name: the temporaries written so far go first.
         self.state.outputs.discard()
-        # The failed stage rolled back its own data; the owner holds the earlier stages'.
-        self.pipeline.owner.remove_all()
-        self.state.restore_scene_settings()
+        # The previous build comes back first (it was replaced in the save stage): the user's
+        # objects and links move back to it, so removing the new build takes none of them.
+        replacement, self.state.replacement = self.state.replacement, None
+        if replacement is None or replacement.put_back():
+            # The failed stage rolled back its own data; the owner holds the earlier stages'.
+            self.pipeline.owner.remove_all()
+            if replacement is not None:
+                replacement.settle()
+            self.state.restore_scene_settings()
+        else:
+            # Replaced without a backup (no output to save) and stopped after that: the
+            # new build is complete, so it stays rather than leave the scene with neither.
+            self.state.results["kept_new_build"] = True
         self.state.release()
         if self._open:
             self.pipeline.__exit__(None, None, None)

@@ -2,37 +2,57 @@
 
 A build is recognised by a token stored on its collection (``leanroute_build``); every
 data-block the build made carries the same token as its ``leanroute_owner`` tag (written by
-memory/'s DataBlockOwner). Nothing is kept in module state, so this works after undo, file
-load and in a new session.
+memory/'s DataBlockOwner) with its own identity, so a user's copy of the collection or of
+any data-block in it (which inherits the tags) is never taken for the build
+(:mod:`..memory.datablock_identity`). Removing a build never takes the user's data or links
+with it (:mod:`..memory.datablock_release`): a user's object in the build's collection moves
+to the new build's collection (or the scene's), a user's rig parented to the car follows the
+new car, and build data a user's data still uses (a shared mesh, a material in a user's
+slot, an object in a user's collection) is kept, untagged. Nothing is kept in module state,
+so this works after undo, file load and in a new session.
 """
 
 import json
-from collections import Counter
+import re
 
 import bpy
 
 from ..memory.blender_stats import id_collections
-from ..memory.datablock_owner import OWNER_KEY
+from ..memory.datablock_identity import Ownership, identity_name, owner_token, restamp
+from ..memory.datablock_release import Release
 
 BUILD_KEY = "leanroute_build"
 #: (lat, lon) of the build's map projection centre: turns scene metres back into lat/lon.
 ORIGIN_KEY = "leanroute_origin"
 #: JSON of the scene settings (frame range, fps, camera) from before the first build.
 SCENE_BEFORE_KEY = "leanroute_scene_before"
+#: Build properties a data-block loses when the user adopts it (with the owner tag).
+BUILD_TAG_KEYS = (BUILD_KEY, ORIGIN_KEY, SCENE_BEFORE_KEY)
+
+_SUFFIX = re.compile(r"\.\d{3,}$")
 
 
 def all_builds(scene: "bpy.types.Scene") -> list["bpy.types.Collection"]:
-    """Every LeanRoute build collection linked in *scene*, whatever its name."""
-    return [child for child in scene.collection.children if child.get(BUILD_KEY)]
+    """Every LeanRoute build collection linked in *scene*, whatever its name.
+
+    A user's copy of a build collection (it inherits the build's properties) is not one.
+    """
+    ownership = Ownership()
+    return [
+        child
+        for child in scene.collection.children
+        if child.get(BUILD_KEY) and ownership.ours(child)
+    ]
 
 
 def previous_builds(scene: "bpy.types.Scene", name: str) -> list["bpy.types.Collection"]:
     """Collections of earlier builds named *name* (or ``name.001`` …) linked in *scene*."""
-    return [
-        child
-        for child in all_builds(scene)
-        if child.name == name or child.name.startswith(name + ".")
-    ]
+    return [child for child in all_builds(scene) if base_name(child.name) == name]
+
+
+def base_name(name: str) -> str:
+    """*name* without Blender's ``.001``-style suffix."""
+    return _SUFFIX.sub("", name)
 
 
 def latest_build(scene: "bpy.types.Scene") -> "bpy.types.Collection | None":
@@ -91,47 +111,118 @@ def new_build_collection(scene: "bpy.types.Scene", name: str, token: str) -> "bp
 
 
 def build_datablocks(token: str) -> dict["bpy.types.ID", str]:
-    """Every data-block tagged as made by the build *token*, with its ``bpy.data`` collection."""
+    """Every data-block the build *token* made (never a copy), with its ``bpy.data`` collection."""
     found = {}
+    ownership = Ownership()
     for collection_name in id_collections():
         for idb in getattr(bpy.data, collection_name):
-            try:
-                if token in (idb.get(OWNER_KEY), idb.get(BUILD_KEY)):
-                    found[idb] = collection_name
-            except TypeError:  # ID types without custom properties
-                continue
+            if owner_token(idb) == token and ownership.ours(idb):
+                found[idb] = collection_name
     return found
 
 
-def remove_build(collection: "bpy.types.Collection") -> dict[str, int]:
+def build_removal(
+    collections: "list[bpy.types.Collection]",
+    *,
+    scene: "bpy.types.Scene | None" = None,
+    successor: "bpy.types.Collection | None" = None,
+    objects_only: bool = False,
+) -> Release:
+    """The (not yet prepared) removal of the builds *collections*.
+
+    Everything each build made goes (with *objects_only*, only its objects and collection:
+    the no-hygiene baseline, which leaves their data as orphans). A user's object in a
+    build's collection moves to *successor* (a rebuild) or to *scene*'s collection (Clear);
+    a user's pointer to a build object (a parent, a constraint target) is pointed at the
+    object of the same name in *successor*; build data user data still uses is kept.
+    """
+    victims: list[bpy.types.ID] = []
+    for collection in collections:
+        token = owner_token(collection) or collection.get(BUILD_KEY)
+        made = build_datablocks(str(token)) if token else {}
+        if objects_only:
+            made = {idb: kind for idb, kind in made.items() if kind == "objects"}
+        victims += [*made, collection]
+    successor_name = successor.name if successor is not None else None
+    scene_name = scene.name if scene is not None else None
+
+    def relocate(_collection):
+        if successor_name is not None:
+            return bpy.data.collections.get(successor_name)
+        return bpy.data.scenes[scene_name].collection if scene_name else None
+
+    return Release(
+        victims,
+        home_scenes=[scene] if scene is not None else None,
+        relocate=relocate,
+        counterpart=_counterparts(successor) if successor is not None else None,
+        tag_keys=BUILD_TAG_KEYS,
+    )
+
+
+def _counterparts(successor: "bpy.types.Collection"):
+    """The successor's data-block standing in for a replaced one (same base name), if any."""
+    name = successor.name
+    ownership = Ownership()
+
+    def counterpart(idb):
+        new = bpy.data.collections.get(name)
+        if new is None or isinstance(idb, bpy.types.Collection):
+            return new
+        role = base_name(identity_name(idb) or idb.name)
+        for obj in new.all_objects:
+            if ownership.ours(obj) and base_name(obj.name) == role:
+                return obj
+        return None
+
+    return counterpart
+
+
+def remove_build(
+    collection: "bpy.types.Collection",
+    *,
+    scene: "bpy.types.Scene | None" = None,
+    successor: "bpy.types.Collection | None" = None,
+) -> dict[str, int]:
     """Remove a build completely: its collection, objects, meshes, curves, materials, actions.
 
-    Returns how many data-blocks of each type went; nothing becomes an orphan.
+    Returns how many data-blocks of each type went; nothing becomes an orphan. The user's
+    data and links survive (see :func:`build_removal`).
     """
-    token = collection.get(BUILD_KEY)
-    victims = build_datablocks(token) if token else {}
-    victims.setdefault(collection, "collections")
-    removed = dict(Counter(victims.values()))
-    bpy.data.batch_remove(list(victims))
-    return removed
+    return build_removal([collection], scene=scene, successor=successor).remove()
 
 
-def remove_build_objects(collection: "bpy.types.Collection") -> dict[str, int]:
+def remove_build_objects(
+    collection: "bpy.types.Collection",
+    *,
+    scene: "bpy.types.Scene | None" = None,
+    successor: "bpy.types.Collection | None" = None,
+) -> dict[str, int]:
     """Remove only a build's objects and collection, the way a plain script deletes them.
 
     Meshes, curves, materials and actions are left behind as orphans: this is the
-    no-hygiene baseline that benchmarks and leak checks compare against.
+    no-hygiene baseline that benchmarks and leak checks compare against. The user's
+    objects in the collection are kept in the scene.
     """
-    objects = list(collection.all_objects)
-    removed = {"objects": len(objects), "collections": 1}
-    bpy.data.batch_remove([*objects, collection])
-    return removed
+    removal = build_removal([collection], scene=scene, successor=successor, objects_only=True)
+    return removal.remove()
 
 
 def settle_names(collection: "bpy.types.Collection", name: str) -> None:
-    """Give a build and its objects their base names once the previous build is gone."""
-    collection.name = name
+    """Give a build and its objects their base names once the previous build is gone.
+
+    Only the build's own data-blocks are renamed (a user's object in the collection keeps
+    its name), and each keeps its identity under the new name.
+    """
+    ownership = Ownership()
+    if collection.name != name:
+        collection.name = name
+    if owner_token(collection) is not None:
+        restamp(collection)
     for obj in collection.all_objects:
-        base = obj.name.rsplit(".", 1)[0] if obj.name[-4:-3] == "." else obj.name
+        if not ownership.ours(obj):
+            continue
+        base = base_name(obj.name)
         if base != obj.name and base not in bpy.data.objects:
             obj.name = base
+        restamp(obj)

@@ -5,7 +5,7 @@ longer need is dropped as soon as possible (the OSM data after the buildings sta
 stage boundary's gc and heap trim can give it back.
 """
 
-from collections import Counter
+import contextlib
 from dataclasses import dataclass, field
 
 import bpy
@@ -15,13 +15,11 @@ from .blender_mesh import object_with_mesh
 from .build_collection import (
     apply_scene_settings,
     new_build_collection,
-    previous_builds,
     record_build_origin,
     record_scene_before,
-    remove_build,
-    remove_build_objects,
     settle_names,
 )
+from .build_swap import Replacement, replace_previous_builds
 from .errors import RouteError
 from .materials import make_material
 from .memory_forecast import InputSize, count_input, size_of_file, with_frames
@@ -55,6 +53,8 @@ class BuildState:
     input_size: "InputSize | None" = None
     #: The output files written so far, renamed into place together when the build ends.
     outputs: OutputCommit = field(default_factory=OutputCommit)
+    #: The previous builds this one replaced (save stage), until the outputs are in place.
+    replacement: "Replacement | None" = None
 
     def forecasts(self, names) -> dict:
         """{stage: StageForecast} for those of *names* that can be estimated now."""
@@ -321,7 +321,7 @@ def route_objects(state: BuildState, stage) -> None:
 
 
 def animation(state: BuildState, stage) -> None:
-    """Key the car along the route at the speed, the camera behind it; then swap builds."""
+    """Key the car along the route at the speed, the camera behind it; set the scene to it."""
     from .animation_keys import key_channels, new_action
     from .motion import car_motion, chase_camera
 
@@ -360,21 +360,6 @@ def animation(state: BuildState, stage) -> None:
         "seconds": round(len(motion.frames) / settings.fps, 2),
         "speed_kmh": round(speed_mps * 3.6, 2),
     }
-    # Everything of the new build is in place: only now replace the previous one.
-    remove = remove_build if state.remove_replaced else remove_build_objects
-    replaced: Counter[str] = Counter()
-    for old in previous_builds(scene, settings.collection_name):
-        if old.name != state.collection_name:
-            replaced.update(remove(old))
-    new = state.collection()
-    settle_names(new, settings.collection_name)
-    state.collection_name = new.name
-    state.car_name, state.camera_name = car.name, camera.name
-    state.results["replaced_previous_build"] = dict(replaced)
-    # Evaluate now: the dependency graph drops its copies of the replaced build only when
-    # it next evaluates, and until then they hold as much memory as the build itself.
-    scene.frame_set(scene.frame_start)
-    state.results["collection"] = new.name
 
 
 def _speed_to_end_on(route_xy, settings: BuildSettings) -> float:
@@ -388,17 +373,58 @@ def _speed_to_end_on(route_xy, settings: BuildSettings) -> float:
 
 
 def save(state: BuildState, stage) -> None:
-    """Write the .blend under a temporary name; the build's end renames it into place."""
+    """Replace the previous build, then write the .blend under a temporary name.
+
+    The build's end renames the file into place; until then a failure puts the previous
+    build back (:mod:`.build_swap`).
+    """
     from .blend_save import save_blend_copy
     from .blend_size import estimate_blend_bytes
 
     state.release()
+    _replace_previous(state, stage)
     out = state.settings.out
     if out is None:
         return
-    with state.outputs.writing(out, needed=estimate_blend_bytes) as temporary:
+    with (
+        stage.foreign_code(),
+        state.outputs.writing(out, needed=estimate_blend_bytes) as temporary,
+    ):
         save_blend_copy(temporary, out)
     state.results["out"] = {"path": str(out), "bytes": temporary.stat().st_size}
+
+
+def _replace_previous(state: BuildState, stage) -> None:
+    """Swap the previous builds of this name for this one (everything else is in place)."""
+    from .interrupts import deferred
+
+    settings, scene = state.settings, state.scene
+    new = state.collection()
+    car, camera = bpy.data.objects[state.car_name], bpy.data.objects[state.camera_name]
+    back_up = settings.out is not None
+    # Without an output nothing can fail after the swap: let no signal cut it in half.
+    with contextlib.nullcontext() if back_up else deferred():
+        replacement = replace_previous_builds(
+            scene,
+            new,
+            settings.collection_name,
+            objects_only=not state.remove_replaced,
+            back_up=back_up,
+            started=lambda started: setattr(state, "replacement", started),
+        )
+        settle_names(new, settings.collection_name)
+    state.collection_name = new.name
+    state.car_name, state.camera_name = car.name, camera.name
+    removal = replacement.removal if replacement is not None else None
+    state.results["replaced_previous_build"] = dict(removal.removed) if removal else {}
+    if removal is not None and (removal.adopted or removal.kept_for_user):
+        # The user's data still used these: kept, untagged (see docs/memory.md).
+        state.results["kept_for_user"] = dict(removal.adopted + removal.kept_for_user)
+    # Evaluate now: the dependency graph drops its copies of the replaced build only when
+    # it next evaluates, and until then they hold as much memory as the build itself.
+    with stage.foreign_code():
+        scene.frame_set(scene.frame_start)
+    state.results["collection"] = new.name
 
 
 STAGE_BODIES = {
