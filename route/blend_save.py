@@ -1,5 +1,9 @@
 """Save the current Blender file to a path atomically."""
 
+import contextlib
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 import bpy
@@ -27,8 +31,32 @@ def save_blend_copy(temporary: Path, path: Path) -> None:
     For a caller that renames it itself (a build's outputs are renamed together at its end:
     :mod:`.output_commit`); ``copy=True`` as in :func:`save_blend_atomic`.
     """
-    result = bpy.ops.wm.save_as_mainfile(
-        filepath=str(temporary), copy=True, check_existing=False, compress=False
-    )
+    with _blender_output_held_back():
+        result = bpy.ops.wm.save_as_mainfile(
+            filepath=str(temporary), copy=True, check_existing=False, compress=False
+        )
     if "FINISHED" not in result:
         raise OSError(f"Blender could not save {path}")
+
+
+@contextlib.contextmanager
+def _blender_output_held_back():
+    """Hold back what Blender prints on stdout while it saves.
+
+    It reports "Info: Saved copy as" the temporary's name, or, for a full disk, a misleading
+    "Error: No such file or directory"; the build's summary, or its one error line, says what
+    happened to the file the user named.
+    """
+    sys.stdout.flush()
+    try:
+        kept = os.dup(1)
+    except OSError:  # no stdout to hold back
+        yield
+        return
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 1)
+            yield
+    finally:
+        os.dup2(kept, 1)
+        os.close(kept)
