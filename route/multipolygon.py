@@ -5,7 +5,8 @@ member ways, each ring possibly split over several ways in any order and directi
 often lack some members; a ring that cannot close without them is dropped, and a relation left
 with no closed outer ring is skipped. Rings are node-id tuples here; coordinates come later
 (:mod:`.building_geometry`). Inner rings are assigned to the outer that contains them, tested on
-the nodes' lat/lon (containment does not depend on the projection at city scale).
+the nodes' lat/lon (containment does not depend on the projection at city scale) by
+:mod:`.ring_nesting`, in bounded memory whatever the rings' sizes.
 """
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -15,6 +16,8 @@ import numpy as np
 
 from .count_fields import count_fields
 from .osm_model import OsmData, Relation
+from .ring_index import points_in_polygon  # noqa: F401 - its old home, still imported
+from .ring_nesting import assign_inner_rings
 
 _OUTER_ROLES = ("outer", "")  # an empty role is an old way of saying outer
 
@@ -86,15 +89,20 @@ def assemble_rings(
             continue
         (rings if refs[0] == refs[-1] else open_ways).append(refs)
 
-    # Every open way under both of its end nodes, to find the next way in O(1).
+    # Every open way under both of its end nodes, to find the next way in O(1). Each list is
+    # kept in reverse and used entries are popped off its end, so a node that many ways share
+    # (a star of pieces) is not scanned again and again.
     at_node: dict[int, list[int]] = {}
-    for index, refs in enumerate(open_ways):
+    for index in range(len(open_ways) - 1, -1, -1):
+        refs = open_ways[index]
         at_node.setdefault(refs[0], []).append(index)
         at_node.setdefault(refs[-1], []).append(index)
     used = [False] * len(open_ways)
 
     def take_at(node: int) -> "tuple[int, ...] | None":
-        for index in at_node.get(node, ()):
+        waiting = at_node.get(node)
+        while waiting:
+            index = waiting.pop()
             if not used[index]:
                 used[index] = True
                 return open_ways[index]
@@ -121,13 +129,19 @@ def _chain(refs: tuple[int, ...], take_at) -> list[int]:
         if nxt is None:
             break
         chain.extend(nxt[1:] if nxt[0] == chain[-1] else nxt[-2::-1])
-    # ... then backwards, so a ring with a gap is counted once, not once per piece.
-    while chain[0] != chain[-1]:
-        prev = take_at(chain[0])
+    # ... then backwards, so a ring with a gap is counted once, not once per piece. The pieces
+    # before the start are gathered back to front and joined once (prepending each in turn
+    # would copy the chain every time: quadratic in the pieces).
+    head: list[int] = []  # reversed: its last item comes first in the chain
+    first = chain[0]
+    while first != chain[-1]:
+        prev = take_at(first)
         if prev is None:
             break
-        chain[:0] = prev[:-1] if prev[-1] == chain[0] else prev[:0:-1]
-    return chain
+        head.extend(prev[-2::-1] if prev[-1] == first else prev[1:])
+        first = head[-1]
+    head.reverse()
+    return head + chain
 
 
 def is_building_relation(relation: Relation, osm: OsmData) -> bool:
@@ -226,22 +240,16 @@ def _assemble(
     if not outer_rings:
         return None
 
-    areas = [abs(_signed_area(points)) for _, points in outer_rings]
+    # Closed rings repeat their first point: the voters leave it out.
+    owners = assign_inner_rings(
+        [points[:-1] for _, points in outer_rings], [points[:-1] for _, points in inner_rings]
+    )
     holes: list[list[tuple[int, ...]]] = [[] for _ in outer_rings]
-    for ring, points in inner_rings:
-        # The smallest outer holding most of the inner's points (inner rings may touch it).
-        best, best_key = None, None
-        for index, (_, outer_points) in enumerate(outer_rings):
-            inside = points_in_polygon(points[:-1], outer_points)
-            if inside.mean() <= 0.5:
-                continue
-            key = areas[index]
-            if best_key is None or key < best_key:
-                best, best_key = index, key
-        if best is None:
+    for (ring, _), owner in zip(inner_rings, owners.tolist(), strict=True):
+        if owner < 0:
             result.unassigned_inner += 1
         else:
-            holes[best].append(ring)
+            holes[owner].append(ring)
     return MultipolygonBuilding(
         relation.id,
         tuple(ring for ring, _ in outer_rings),
@@ -256,25 +264,3 @@ def _lonlat(ring: Sequence[int], osm: OsmData) -> "np.ndarray | None":
     if (rows < 0).any():
         return None
     return np.stack((osm.nodes.lon[rows], osm.nodes.lat[rows]), axis=1)
-
-
-def _signed_area(points: np.ndarray) -> float:
-    x, y = points[:, 0], points[:, 1]
-    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
-
-
-def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Even-odd test of each of *points* (n, 2) against the ring *polygon* (m, 2); bool (n,).
-
-    The ring may or may not repeat its first point at the end. Points exactly on an edge may
-    land either way.
-    """
-    points = np.asarray(points, np.float64).reshape(-1, 2)
-    polygon = np.asarray(polygon, np.float64).reshape(-1, 2)
-    x0, y0 = polygon[:, 0], polygon[:, 1]
-    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
-    px, py = points[:, 0:1], points[:, 1:2]
-    crosses = (y0 > py) != (y1 > py)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x_at = x0 + (py - y0) * (x1 - x0) / (y1 - y0)
-    return np.count_nonzero(crosses & (px < x_at), axis=1) % 2 == 1
