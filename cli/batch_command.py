@@ -155,10 +155,13 @@ def check_batch_folder(args) -> None:
     well, and the jobs file must not lie inside the state folder, which the batch rewrites.
     """
     from ..batch.batch_paths import BatchPaths
+    from ..route.build_paths import check_blend_file
     from ..route.input_files import check_input_file
     from ..route.output_paths import check_folder
 
     check_input_file(args.jobs, "a jobs file (.csv or .json)", "the jobs file")
+    if args.car_blend is not None:  # every job's car: checked once, before any runs
+        check_blend_file(args.car_blend, "--car-blend")
     out = Path(args.out)
     check_folder("--out", out, may_create=True)
     paths = BatchPaths(out, Shard.parse(args.shard))

@@ -71,7 +71,7 @@ def test_a_route_outside_the_map_is_a_route_error_not_a_usage_error(city, tmp_pa
     ("args", "code", "piece"),
     [
         (["--padding", "-0"], 0, ""),  # a negative zero is a value, here a fine one
-        (["--car-object", "-Car", "--car-blend", "car.blend"], 1, "car_blend: file not found"),
+        (["--car-object", "-Car", "--car-blend", "car.blend"], 1, "no such file (--car-blend)"),
         (["--frame-start", "-5"], 2, "argument --frame-start: must be a whole number from 0"),
         (["--speed", "-.5"], 2, "argument --speed: must be a number from 1 to 1,000 km/h"),
     ],
@@ -285,7 +285,7 @@ def _gzip(data: bytes) -> bytes:
         (lambda p: p.symlink_to("/dev/zero"), ["is a character device, not a .blend file"]),
     ],
 )
-@pytest.mark.parametrize("command", ["build", "demo"])
+@pytest.mark.parametrize("command", ["build", "demo", "batch"])
 def test_a_car_blend_that_is_no_blend_file_is_refused_before_the_build(
     city, tmp_path, capsys, command, make, pieces
 ):
@@ -304,6 +304,7 @@ def test_a_car_blend_that_is_no_blend_file_is_refused_before_the_build(
             str(out / "x.blend"),
         ],
         "demo": ["demo", "--out-dir", str(out)],
+        "batch": ["batch", str(write_csv(tmp_path / "jobs.csv", job_rows(1))), "--out", str(out)],
     }[command]
     code = main([*args, "--car-blend", str(car), "--car-object", "Car"])
     assert_one_line(code, capsys.readouterr().err, [str(car), *pieces])
