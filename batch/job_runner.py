@@ -106,10 +106,9 @@ class JobRunner:
         """Remove a finished build from the scene and settle; returns leftover orphans removed."""
         collection = bpy.data.collections.get(collection_name) if collection_name else None
         if collection is not None:
-            if self.hygiene:
-                remove_build(collection)
-            else:
-                remove_build_objects(collection)
+            # The user's data in the opened file (objects put in the build, links) survives.
+            remove = remove_build if self.hygiene else remove_build_objects
+            remove(collection, scene=bpy.context.scene)
         if not self.hygiene:
             return 0
         # The same clean as the idle timer's: gc, LeanRoute's orphans, stage caches, trim.

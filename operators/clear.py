@@ -7,7 +7,12 @@ import bpy
 
 from ..memory.datablock_owner import remove_tagged_orphans
 from ..memory.units import format_count_by_type
-from ..route.build_collection import all_builds, remove_build, restore_scene_before
+from ..route.build_collection import (
+    BUILD_TAG_KEYS,
+    all_builds,
+    remove_build,
+    restore_scene_before,
+)
 from .poll import not_building
 
 
@@ -17,7 +22,9 @@ class LEANROUTE_OT_clear(bpy.types.Operator):
     bl_description = (
         "Remove the LeanRoute build from the scene: its collection, objects, meshes, "
         "curves, materials and actions, leaving no orphans; the frame range, frame rate "
-        "and camera go back to what they were before the first build"
+        "and camera go back to what they were before the first build. Your own objects "
+        "in its collection move to the scene's collection, and what your data still uses "
+        "(a copy, a shared mesh, a material, a parent) is kept as yours"
     )
 
     bl_idname = "leanroute.clear"
@@ -39,9 +46,9 @@ class LEANROUTE_OT_clear(bpy.types.Operator):
         restored = False
         for collection in all_builds(scene):
             restored = restore_scene_before(scene, collection) or restored
-            removed.update(remove_build(collection))
+            removed.update(remove_build(collection, scene=scene))
         # Orphans of earlier builds (e.g. left by a build without hygiene) go too.
-        removed.update(remove_tagged_orphans())
+        removed.update(remove_tagged_orphans(BUILD_TAG_KEYS))
         note = "; frame range and camera restored" if restored else ""
         self.report({"INFO"}, f"LeanRoute build cleared: {format_count_by_type(removed)}{note}")
         return {"FINISHED"}

@@ -9,6 +9,7 @@ from ..memory.datablock_owner import purge_all_orphans, remove_tagged_orphans
 from ..memory.heap_trim import return_memory_to_os
 from ..memory.process_memory import rss_bytes
 from ..memory.units import format_bytes, format_count_by_type
+from ..route.build_collection import BUILD_TAG_KEYS
 from .poll import not_building
 
 
@@ -40,7 +41,7 @@ class LEANROUTE_OT_remove_build_orphans(bpy.types.Operator):
 
     bl_description = (
         "Remove data-blocks that LeanRoute builds created and nothing uses any more. Your "
-        "own unused data is never touched"
+        "own unused data is never touched, nor your copies of LeanRoute's data"
     )
 
     bl_idname = "leanroute.remove_build_orphans"
@@ -52,7 +53,7 @@ class LEANROUTE_OT_remove_build_orphans(bpy.types.Operator):
         return not_building(cls, context)
 
     def execute(self, context):
-        removed = remove_tagged_orphans()
+        removed = remove_tagged_orphans(BUILD_TAG_KEYS)
         self.report({"INFO"}, f"Build orphans removed: {format_count_by_type(removed)}")
         return {"FINISHED"}
 
