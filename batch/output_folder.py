@@ -37,22 +37,34 @@ def make_output_folder(out: Path) -> Path:
         raise SettingsError("out", _why(folder, error)) from None
 
 
-def _why(folder: Path, error: OSError) -> str:
-    for part in (*reversed(folder.parents), folder):
+def blocked_by(folder: Path) -> "tuple[Path, str] | None":
+    """The part of *folder*'s path that is not a folder (and what it is), or None.
+
+    A file (or a FIFO, a device) where a folder of the path should be makes the job fail
+    when it runs, alone: it may be moved away before then, and other jobs need not wait.
+    """
+    for part in (*reversed(Path(folder).parents), Path(folder)):
         try:
             mode = os.lstat(part).st_mode
         except FileNotFoundError:
-            break  # nothing further down exists: the rest is what mkdir had to make
+            return None  # nothing further down exists: the rest is what mkdir will make
         except OSError:
             continue
         if stat.S_ISLNK(mode) and os.path.isdir(part):
             continue
         if not stat.S_ISDIR(mode):
-            kind = next((name for test, name in _KINDS if test(mode)), "not a folder")
-            return (
-                f"cannot create the folder {folder}: {part} is {kind}, not a folder; "
-                "move it away or change the job's out"
-            )
+            return part, next((name for test, name in _KINDS if test(mode)), "not a folder")
+    return None
+
+
+def _why(folder: Path, error: OSError) -> str:
+    blocked = blocked_by(folder)
+    if blocked is not None:
+        part, kind = blocked
+        return (
+            f"cannot create the folder {folder}: {part} is {kind}, not a folder; "
+            "move it away or change the job's out"
+        )
     if error.errno == errno.ENAMETOOLONG:
         limit = _name_limit(folder)
         longest = max(folder.parts, key=lambda part: len(os.fsencode(part)))
