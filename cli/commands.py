@@ -133,6 +133,7 @@ DEMO_FILES = {"sample.osm": ".osm", "demo.blend": ".blend", "demo-report.json": 
 
 def run_demo(args) -> int:
     """``demo``: write the sample city, build it, save the .blend and the report."""
+    from ..route.atomic_files import stale_temporaries_in
     from ..route.build_paths import check_blend_file
     from ..route.output_paths import Output, check_folder, check_outputs
     from ..route.sample_city import write_sample_city
@@ -149,6 +150,10 @@ def run_demo(args) -> int:
         for name, suffix in DEMO_FILES.items()
     ]
     check_outputs(outputs, [("--car-blend", settings.car_blend)], may_create=True)
+    # What a killed demo left beside its files: their temporaries, a sample city it kept.
+    stale = stale_temporaries_in(out_dir)
+    for temporary in (path for name in DEMO_FILES for path in stale.get(name, ())):
+        temporary.unlink(missing_ok=True)
     # Interrupted before its build is saved, the demo leaves the folder as it found it.
     with put_back_if_interrupted(out_dir / "sample.osm", missing_folders(out_dir)):
         try:
@@ -178,13 +183,9 @@ def _run(settings, args, *, credit: str = " (map data © OpenStreetMap contribut
     # The build says where a signal may stop it: in a stage's body, or before its commit.
     with deferred():
         result = SceneBuild(settings, policy=policy, on_stage=_stage_point).run()
-    try:
-        say(result.report.table())
-        say(summary(result))
-        raise_if_interrupted()  # one that came during the commit
-    except Interrupted as stop:
-        stop.saved = tuple(path for path in (result.out, result.report_path) if path)
-        raise
+    say(result.report.table())
+    say(summary(result))
+    raise_if_interrupted()  # one that came while the outputs were renamed: it names them
 
 
 def _stage_point(name: str, _index: int, _count: int) -> None:

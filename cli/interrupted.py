@@ -17,7 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..route.atomic_files import temporary_path
-from ..route.interrupts import Interrupted, describe_signal, raise_if_interrupted, signals_blocked
+from ..route.interrupts import (
+    Interrupted,
+    deferred,
+    describe_signal,
+    raise_if_interrupted,
+    signals_blocked,
+)
 from ..route.kill_points import reached
 
 
@@ -70,7 +76,8 @@ def put_back_if_interrupted(path: Path, folders: "list[Path]" = ()) -> Iterator[
     this run made (:func:`missing_folders`) if they are empty again.
     """
     path = Path(path)
-    kept = _keep(path)
+    with deferred():  # not cut between the link and knowing it was made
+        kept = _keep(path)
     try:
         yield
     except Interrupted as stop:

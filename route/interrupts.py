@@ -27,8 +27,9 @@ from collections.abc import Iterator
 
 #: The signals handled, and the exit code each ends a command with (128 + the number).
 EXIT_CODES = {signal.SIGINT: 130}
-if hasattr(signal, "SIGTERM"):
-    EXIT_CODES[signal.SIGTERM] = 143
+for _name, _code in (("SIGTERM", 143), ("SIGHUP", 129)):  # SIGHUP: the terminal closed
+    if hasattr(signal, _name):
+        EXIT_CODES[getattr(signal, _name)] = _code
 
 #: How often a signal that could not be raised yet is delivered again (seconds).
 RETRY_SECONDS = 0.02
@@ -51,7 +52,7 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int):
         self.signum = signum
         #: The outputs already in place when it was raised (after the build's commit).
-        self.saved: tuple = ()
+        self.saved: tuple = _state.saved
         super().__init__(describe_signal(signum))
 
     @property
@@ -75,6 +76,8 @@ class _State:
         self.closed = False
         #: The open regions, innermost last: True interruptible, False deferred.
         self.regions: list[bool] = []
+        #: Outputs renamed into place (:func:`note_saved`): a later signal stops nothing.
+        self.saved: tuple = ()
         self.previous: dict[int, object] = {}
         self.stop_retry = threading.Event()
         self.retry: threading.Thread | None = None
@@ -86,6 +89,12 @@ _state = _State()
 def received() -> "int | None":
     """The first signal received since :func:`signals_handled` began, or None."""
     return _state.signum
+
+
+def note_saved(paths) -> None:
+    """Record outputs now complete in place; an :class:`Interrupted` from now on names them."""
+    if _on_main_thread():
+        _state.saved = (*_state.saved, *paths)
 
 
 def raise_if_interrupted() -> None:
@@ -111,7 +120,7 @@ def signals_handled(*, restore: bool = True) -> Iterator[None]:
     state = _state
     state.installed += 1
     if state.installed == 1:
-        state.signum, state.closed = None, False
+        state.signum, state.closed, state.saved = None, False, ()
         state.stop_retry.clear()
         for signum in EXIT_CODES:
             previous = signal.getsignal(signum)

@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from .atomic_files import atomic_target
-from .interrupts import deferred
+from .interrupts import deferred, note_saved
 from .kill_points import reached
 
 
@@ -83,6 +83,8 @@ class OutputCommit:
                     # The file written, also when *path* is a link to it (it was followed).
                     Path(os.path.realpath(path)).unlink(missing_ok=True)
                 raise
+            # In the order a user gave them: the .blend, then its report.
+            note_saved(renamed[::-1])
 
     def discard(self) -> None:
         """Delete every pending temporary; nothing is renamed."""

@@ -10,6 +10,7 @@ signal machinery itself (route/interrupts.py) is tested in this process.
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 
@@ -66,6 +67,7 @@ MOMENTS = [
     ("blender-start", SIGINT),  # importing bpy: Blender's own start-up (it crashed there)
     ("blender-start", SIGTERM),
     ("stage:parse", SIGINT),
+    ("stage:route", signal.SIGHUP),  # the terminal closed
     ("stage:buildings", SIGTERM),
     ("stage:animation", SIGINT),
     ("stage-end:animation", SIGINT),  # the previous build just replaced in the scene
@@ -149,6 +151,25 @@ def test_demo_stopped_puts_back_the_previous_sample_city(tmp_path):
     before = snapshot(folder)
     done = run(demo_command(folder), env=signal_env("stage:roads", SIGINT))
     assert_interrupted(done, SIGINT, PROG, folder, before)
+
+
+def test_demo_clears_the_temporaries_a_killed_demo_left(tmp_path):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "sample.osm").write_bytes(b"previous sample city\n")
+    before = snapshot(folder)
+    dead = _dead_pid()
+    stale = [f".demo.tmp-{dead}.blend", f".demo.tmp-{dead}.blend@", f".sample.tmp-{dead}.osm"]
+    for name in stale:
+        (folder / name).write_bytes(b"left by a kill -9")
+    done = run(demo_command(folder), env=signal_env("stage:parse", SIGINT))
+    assert_interrupted(done, SIGINT, PROG, folder, before)
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
 
 
 @pytest.mark.parametrize("point", ["temp-started:demo-report.json", "stage:parse"])

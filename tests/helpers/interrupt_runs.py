@@ -25,8 +25,8 @@ OLD_OUTPUTS = {
 }
 
 INTERRUPTED_LINE = "{prog}: interrupted by {how}; the build was rolled back and nothing was written"
-HOW = {signal.SIGINT: "Ctrl+C (SIGINT)", signal.SIGTERM: "SIGTERM"}
-EXIT_CODE = {signal.SIGINT: 130, signal.SIGTERM: 143}
+HOW = {signal.SIGINT: "Ctrl+C (SIGINT)", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
+EXIT_CODE = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
 
 @dataclass
