@@ -148,3 +148,16 @@ def rss_of(pid: int) -> "int | None":
         return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE_SIZE
     except (OSError, IndexError, ValueError):
         return None
+
+
+def started_at(pid: int) -> "float | None":
+    """When process *pid* started (Unix time), or None if it is gone or that is unknown.
+
+    Tells a process from an unrelated one that got the same pid later (the OS reuses pids).
+    """
+    if psutil is None:
+        return None
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.Error, OSError, ValueError, OverflowError):
+        return None

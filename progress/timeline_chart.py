@@ -9,12 +9,12 @@ what "memory stays flat" looks like. Hand-written XML text, no dependencies, no 
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from ..memory.units import MIB, format_bytes
+from ..route.atomic_files import write_text_atomic
 from .batch_summary import memory_growth, starts_new_process
 
 COLOURS = {"rss": "#1f5fa8", "blender": "#e07b00"}
@@ -333,17 +333,12 @@ def timeline_svg(
 
 
 def write_timeline_svg(path: "str | os.PathLike", records: "list[dict]", **kwargs) -> Path:
-    """Write :func:`timeline_svg` to *path* atomically (temp file beside it, then replace)."""
+    """Write :func:`timeline_svg` to *path* atomically (temp file beside it, then replace).
+
+    The temporary is named as every LeanRoute temporary is (with its writer's pid), so a
+    batch resumed after a kill mid-write recognises it and removes it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = timeline_svg(records, **kwargs)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temp, 0o644)  # mkstemp makes it private; the chart is an ordinary file
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, timeline_svg(records, **kwargs))
     return path

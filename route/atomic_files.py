@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from ..memory.process_memory import started_at
 from ..memory.units import format_bytes
 from .errors import LeanRouteError, OutputFileError, free_bytes, os_error_line
 from .kill_points import reached
@@ -155,7 +156,7 @@ def stale_temporaries_in(folder: Path) -> "dict[str, list[Path]]":
         return found
     for entry in entries:
         parsed = temporary_of(entry.name)
-        if parsed is not None and not _process_alive(parsed[1]):
+        if parsed is not None and not _writer_alive(parsed[1], entry.path):
             found.setdefault(parsed[0], []).append(Path(entry.path))
     return found
 
@@ -169,6 +170,23 @@ def stale_temporaries(path: Path) -> list[Path]:
     """
     path = Path(path)
     return sorted(stale_temporaries_in(path.parent).get(path.name, []))
+
+
+def _writer_alive(pid: int, path) -> bool:
+    """True while process *pid* may still be writing *path*.
+
+    A process that started after *path* was last written only got a dead writer's pid
+    again (the OS reuses them): it is not the writer.
+    """
+    if not _process_alive(pid):
+        return False
+    started = started_at(pid)
+    try:
+        written = os.stat(path).st_mtime
+    except OSError:
+        return False
+    # A second's slack for the clocks' coarse grain; a writer starts long before it writes.
+    return started is None or started <= written + 1.0
 
 
 def _process_alive(pid: int) -> bool:
