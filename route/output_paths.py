@@ -8,7 +8,8 @@ build starts, each output is refused, with one line naming the option and the pa
   ``--report`` a ``.json``): ``--out a`` would otherwise write a ``.blend`` called ``a``;
 - its target is not a regular file or a new name: a folder, a FIFO, a socket, a character
   or block device (``/dev/null``), a symbolic link to one of those, or a dangling link. A
-  link to a regular file is followed: the file it names is replaced and the link stays;
+  link to a regular file is followed: the file it names is replaced and the link stays. A
+  read-only file is not replaced (the rename would, whatever its permissions);
 - it is the same file as an input or as another output, by identity (device and inode), so
   every other spelling (a symbolic or hard link, ``./x``, ``../d/x``, another letter case on
   a case-insensitive disk) is caught;
@@ -126,6 +127,12 @@ def check_target(output: Output, *, may_create: bool = False) -> Path:
             option,
             f"{given} is {kind_of(mode)}, not a regular file: writing would replace it; give a "
             f"new file name ending {output.suffix}",
+        )
+    if mode is not None and not os.access(path, os.W_OK):
+        # The rename would replace it all the same: a read-only file says "keep me".
+        raise SettingsError(
+            option,
+            f"{given} is read-only: make it writable to replace it, or give a new file name",
         )
     target = Path(os.path.realpath(path))
     check_folder(option, target.parent, may_create=may_create)

@@ -221,6 +221,8 @@ def read_only(city):
         (base / "jobs.csv").chmod(0o644)
         (base / "ro").mkdir(mode=0o555)
         (base / "ro").chmod(0o555)
+        (base / "locked.blend").write_bytes(b"BLENDER: a file its owner keeps")
+        (base / "locked.blend").chmod(0o444)  # in a folder anyone may write to
         yield base
     finally:
         shutil.rmtree(base)
@@ -248,21 +250,23 @@ def read_only(city):
         (["demo", "--out-dir", "ro/new", "--buildings", "5"], "ro"),
         (["batch", "jobs.csv", "--out", "ro"], "ro"),
         (["batch", "jobs.csv", "--out", "ro/new"], "ro"),
+        (["build", "--osm", "city.osm", "--route", "{route}", "--out", "locked.blend"], None),
     ],
 )
-def test_a_read_only_folder_is_one_line_naming_the_folder(city, read_only, args, folder):
+def test_a_read_only_folder_or_file_is_one_line_naming_it(city, read_only, args, folder):
     route = route_of(city.waypoints)
     command = [sys.executable, "-m", "leanroute", *[a.replace("{route}", route) for a in args]]
-    before = sorted(p.name for p in read_only.rglob("*"))
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in read_only.rglob("*"))
     run = as_unprivileged(command, read_only)
     option = "--out-dir" if args[0] == "demo" else "--report" if "--report" in args else "--out"
-    assert_one_line(
-        run.returncode,
-        run.stderr,
-        [f"{option}: the folder {read_only / folder} is not writable: choose another folder"],
+    expected = (
+        f"{option}: the folder {read_only / folder} is not writable: choose another folder"
+        if folder is not None
+        else f"--out: {read_only}/locked.blend is read-only: make it writable to replace it"
     )
+    assert_one_line(run.returncode, run.stderr, [expected])
     assert ".tmp-" not in run.stderr
-    assert sorted(p.name for p in read_only.rglob("*")) == before
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in read_only.rglob("*")) == before
 
 
 # -- --car-blend, --compare-to, sizes: checked before anything runs ------------------------
