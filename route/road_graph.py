@@ -75,6 +75,8 @@ _TIMED = frozenset({"reversible", "alternating"})
 
 #: Cell size of the segment grid used to find the roads near a point (metres).
 GRID_CELL_M = 64.0
+#: Grid pieces (cells crossed) allowed per segment on average before the cells grow.
+GRID_PIECES_PER_SEGMENT = 16
 
 
 def car_access(tags) -> "tuple[bool, bool] | None":
@@ -242,38 +244,62 @@ class RoadGraph:
         )
 
     @cached_property
-    def _grid(self) -> tuple[float, float, int, np.ndarray, np.ndarray, np.ndarray]:
-        """Segments bucketed by grid cell: origin, cells per column, keys, starts, segment ids."""
+    def _grid(self) -> tuple[float, float, float, int, np.ndarray, np.ndarray, np.ndarray]:
+        """Segments bucketed by grid cell: origin, cell size, cells per column, keys, starts, ids.
+
+        A segment is cut into pieces no longer than a cell and each piece registers the (at
+        most 2 x 2) cells of its box, so a long diagonal segment fills the cells it passes
+        through, not every cell of its box (one 300-byte file's 400 km segment made 2 GB of
+        those). Cells grow past :data:`GRID_CELL_M` only when the pieces would number more
+        than :data:`GRID_PIECES_PER_SEGMENT` a segment (roads spread over a continent).
+        """
         a, b = self.xy[self.seg_a], self.xy[self.seg_b]
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        length = np.hypot(*(b - a).T)
+        count = len(a)
+        budget = GRID_PIECES_PER_SEGMENT * count
+        cell = GRID_CELL_M
+        if np.ceil(length / cell).sum() + count > budget:
+            cell = max(cell, float(length.sum()) / (budget - count))
+        pieces = np.maximum(np.ceil(length / cell).astype(np.int64), 1)
+        seg = np.repeat(np.arange(count), pieces)
+        step = np.arange(len(seg)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+        share = pieces[seg].astype(np.float64)
+        start = a[seg] + (b - a)[seg] * (step / share)[:, None]
+        end = a[seg] + (b - a)[seg] * ((step + 1) / share)[:, None]
+        del step, share
         origin = self.xy.min(axis=0)
-        c0 = np.floor((lo - origin) / GRID_CELL_M).astype(np.int64)
-        c1 = np.floor((hi - origin) / GRID_CELL_M).astype(np.int64)
+        c0 = np.floor((np.minimum(start, end) - origin) / cell).astype(np.int64)
+        c1 = np.floor((np.maximum(start, end) - origin) / cell).astype(np.int64)
+        del start, end
         ny = int(c1[:, 1].max()) + 1
         span = c1 - c0 + 1
         counts = span[:, 0] * span[:, 1]
-        seg = np.repeat(np.arange(len(a)), counts)
-        # k-th cell of a segment's cell rectangle, walked column-major within the rectangle.
-        k = np.arange(len(seg)) - np.repeat(np.cumsum(counts) - counts, counts)
-        span_y = span[seg, 1]
-        ix = c0[seg, 0] + k // span_y
-        iy = c0[seg, 1] + k % span_y
-        keys = ix * ny + iy
-        order = np.argsort(keys, kind="stable")
+        owner = np.repeat(np.arange(len(seg)), counts)
+        # k-th cell of a piece's cell rectangle, walked column-major within the rectangle.
+        k = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+        span_y = span[owner, 1]
+        keys = (c0[owner, 0] + k // span_y) * ny + c0[owner, 1] + k % span_y
+        seg = seg[owner]
+        del owner, k, span_y
+        order = np.lexsort((seg, keys))
         keys, seg = keys[order], seg[order]
+        # A segment registered twice in a cell (its pieces meet there) is kept once.
+        first = np.ones(len(keys), bool)
+        first[1:] = (keys[1:] != keys[:-1]) | (seg[1:] != seg[:-1])
+        keys, seg = keys[first], seg[first]
         cell_keys, starts = np.unique(keys, return_index=True)
         starts = np.append(starts, len(keys))
-        return float(origin[0]), float(origin[1]), ny, cell_keys, starts, seg
+        return float(origin[0]), float(origin[1]), cell, ny, cell_keys, starts, seg
 
     def segments_near(self, x: float, y: float, radius: float) -> np.ndarray:
-        """Ids of the segments whose bounding box may come within *radius* metres of (x, y)."""
+        """Ids of the segments that may come within *radius* metres of (x, y) (and a few more)."""
         if self.segment_count == 0:
             return np.zeros(0, dtype=np.int64)
-        ox, oy, ny, cell_keys, starts, seg = self._grid
-        ix0 = int(np.floor((x - radius - ox) / GRID_CELL_M))
-        ix1 = int(np.floor((x + radius - ox) / GRID_CELL_M))
-        iy0 = max(0, int(np.floor((y - radius - oy) / GRID_CELL_M)))
-        iy1 = min(ny - 1, int(np.floor((y + radius - oy) / GRID_CELL_M)))
+        ox, oy, cell, ny, cell_keys, starts, seg = self._grid
+        ix0 = int(np.floor((x - radius - ox) / cell))
+        ix1 = int(np.floor((x + radius - ox) / cell))
+        iy0 = max(0, int(np.floor((y - radius - oy) / cell)))
+        iy1 = min(ny - 1, int(np.floor((y + radius - oy) / cell)))
         ix0 = max(ix0, 0)
         if ix1 < ix0 or iy1 < iy0:
             return np.zeros(0, dtype=np.int64)
