@@ -11,48 +11,54 @@ Ref = tuple[str, int]
 
 _HAS_SESSION_UID = "session_uid" in bpy.types.ID.bl_rna.properties.keys()  # noqa: SIM118
 
-# ID.id_type -> its bpy.data collection.
-_COLLECTIONS = {
-    "ACTION": "actions",
-    "ARMATURE": "armatures",
-    "BRUSH": "brushes",
-    "CACHEFILE": "cache_files",
-    "CAMERA": "cameras",
-    "COLLECTION": "collections",
-    "CURVE": "curves",
-    "CURVES": "hair_curves",
-    "FONT": "fonts",
-    "GREASEPENCIL": "grease_pencils",
-    "GREASEPENCIL_V3": "grease_pencils_v3",
-    "IMAGE": "images",
-    "KEY": "shape_keys",
-    "LATTICE": "lattices",
-    "LIBRARY": "libraries",
-    "LIGHT": "lights",
-    "LIGHT_PROBE": "lightprobes",
-    "LINESTYLE": "linestyles",
-    "MASK": "masks",
-    "MATERIAL": "materials",
-    "MESH": "meshes",
-    "META": "metaballs",
-    "MOVIECLIP": "movieclips",
-    "NODETREE": "node_groups",
-    "OBJECT": "objects",
-    "PAINTCURVE": "paint_curves",
-    "PALETTE": "palettes",
-    "PARTICLE": "particles",
-    "POINTCLOUD": "pointclouds",
-    "SCENE": "scenes",
-    "SCREEN": "screens",
-    "SOUND": "sounds",
-    "SPEAKER": "speakers",
-    "TEXT": "texts",
-    "TEXTURE": "textures",
-    "VOLUME": "volumes",
-    "WINDOWMANAGER": "window_managers",
-    "WORKSPACE": "workspaces",
-    "WORLD": "worlds",
-}
+# Data-block types (and their subclasses: lights, node trees, textures) -> bpy.data collection.
+# By type, not ID.id_type: Blender 3.4 lacks id_type on some types (collections).
+_COLLECTIONS = (
+    ("Action", "actions"),
+    ("Armature", "armatures"),
+    ("Brush", "brushes"),
+    ("CacheFile", "cache_files"),
+    ("Camera", "cameras"),
+    ("Collection", "collections"),
+    ("Curve", "curves"),
+    ("Curves", "hair_curves"),
+    ("VectorFont", "fonts"),
+    ("GreasePencilv3", "grease_pencils_v3"),
+    ("GreasePencil", "grease_pencils"),
+    ("Image", "images"),
+    ("Key", "shape_keys"),
+    ("Lattice", "lattices"),
+    ("Library", "libraries"),
+    ("Light", "lights"),
+    ("LightProbe", "lightprobes"),
+    ("FreestyleLineStyle", "linestyles"),
+    ("Mask", "masks"),
+    ("Material", "materials"),
+    ("Mesh", "meshes"),
+    ("MetaBall", "metaballs"),
+    ("MovieClip", "movieclips"),
+    ("NodeTree", "node_groups"),
+    ("Object", "objects"),
+    ("PaintCurve", "paint_curves"),
+    ("Palette", "palettes"),
+    ("ParticleSettings", "particles"),
+    ("PointCloud", "pointclouds"),
+    ("Scene", "scenes"),
+    ("Screen", "screens"),
+    ("Sound", "sounds"),
+    ("Speaker", "speakers"),
+    ("Text", "texts"),
+    ("Texture", "textures"),
+    ("Volume", "volumes"),
+    ("WindowManager", "window_managers"),
+    ("WorkSpace", "workspaces"),
+    ("World", "worlds"),
+)
+_TYPES = tuple(
+    (kind, name)
+    for type_name, name in _COLLECTIONS
+    if (kind := getattr(bpy.types, type_name, None)) is not None
+)
 
 
 def id_key(idb: "bpy.types.ID") -> int:
@@ -62,7 +68,10 @@ def id_key(idb: "bpy.types.ID") -> int:
 
 def collection_name(idb: "bpy.types.ID") -> str:
     """The ``bpy.data`` collection *idb* belongs to (``"objects"``, ``"meshes"``, ...)."""
-    return _COLLECTIONS.get(idb.id_type, idb.id_type.lower() + "s")
+    for kind, name in _TYPES:
+        if isinstance(idb, kind):
+            return name
+    return type(idb).__name__.lower() + "s"
 
 
 def ref(idb: "bpy.types.ID") -> Ref:

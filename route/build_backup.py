@@ -45,7 +45,10 @@ class BuildBackup:
     def write(cls, victims: "dict[bpy.types.ID, str]") -> "BuildBackup":
         """Write *victims* (data-block -> bpy.data collection) to a new temporary .blend."""
         _remove_stale_backups()
-        handle, name = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=".blend")
+        try:
+            handle, name = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=".blend")
+        except OSError as error:
+            raise _not_kept(Path(tempfile.gettempdir()), error.strerror or str(error)) from None
         os.close(handle)
         backup = cls(Path(name))
         for idb, collection in victims.items():
@@ -61,11 +64,7 @@ class BuildBackup:
         except Exception as error:
             backup.discard()
             reason = str(error).removeprefix("Error: ").strip() or type(error).__name__
-            raise OutputFileError(
-                backup.path,
-                f"could not keep a copy of the previous build before replacing it ({reason}); "
-                f"free some space in {backup.path.parent} or set TMPDIR to another folder",
-            ) from None
+            raise _not_kept(backup.path, reason) from None
         finally:
             for idb in stamped:
                 with contextlib.suppress(KeyError, ReferenceError):
@@ -178,6 +177,15 @@ class BuildBackup:
             if found is not None:
                 for flag, value in zip(_LAYER_FLAGS, flags, strict=True):
                     setattr(found, flag, value)
+
+
+def _not_kept(path: Path, reason: str) -> OutputFileError:
+    folder = path if path.suffix != ".blend" else path.parent
+    return OutputFileError(
+        path,
+        f"could not keep a copy of the previous build before replacing it ({reason}); "
+        f"free some space in {folder} or set TMPDIR to a writable folder",
+    )
 
 
 _LAYER_FLAGS = ("hide_viewport", "holdout", "indirect_only", "exclude")

@@ -6,8 +6,11 @@ the address of one freed meanwhile is taken for it.
 
 import bpy
 import pytest
+from helpers.user_edits import build, build_object, duplicate, mark, marked
 
 from leanroute.memory import MeshRemovedError, Pipeline, bmesh_from_mesh
+from leanroute.memory.datablock_identity import is_ours
+from leanroute.route.sample_city import write_sample_city
 
 pytestmark = pytest.mark.usefixtures("factory_scene")
 
@@ -34,3 +37,16 @@ def test_a_scope_does_not_write_back_into_a_new_mesh_of_the_same_name():
         bpy.data.meshes.new("temporary")  # often at the freed address, too
         bm.verts.new((0, 0, 0))
     assert len(bpy.data.meshes["temporary"].vertices) == 0
+
+
+def test_a_copy_renamed_to_its_deleted_originals_name_is_still_the_users(tmp_path):
+    # In one session the copy's session_uid is not the one its inherited identity records.
+    city = write_sample_city(tmp_path / "small.osm", buildings=20)
+    build(city)
+    original = build_object("LeanRoute Ground")
+    copy = mark(duplicate(original), "impostor")
+    bpy.data.objects.remove(original)
+    copy.name = "LeanRoute Ground"
+    build(city)
+    assert "impostor" in marked(), "the copy is not taken for the build's object"
+    assert not is_ours(marked()["impostor"])

@@ -269,21 +269,6 @@ def test_ownership_survives_a_save_and_reload(city, tmp_path):
     assert copy is not None
 
 
-@pytest.mark.skipif(
-    "session_uid" not in bpy.types.ID.bl_rna.properties.keys(),  # noqa: SIM118
-    reason="Blender 3.x has no session_uid: there the name alone identifies a data-block",
-)
-def test_a_copy_renamed_to_the_originals_name_is_still_the_users(city, tmp_path):
-    build(city)
-    original = build_object("LeanRoute Ground")
-    copy = mark(duplicate(original), "impostor")
-    bpy.data.objects.remove(original)
-    copy.name = "LeanRoute Ground"
-    build(city)
-    assert "impostor" in marked(), "the copy is not taken for the build's object"
-    assert not is_ours(marked()["impostor"])
-
-
 def test_repeated_rebuilds_with_user_links_do_not_pile_up(city):
     build(city)
     scene = bpy.context.scene
