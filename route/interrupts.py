@@ -1,4 +1,4 @@
-"""Ctrl+C and SIGTERM during a build: raised only where the build can roll back (no bpy).
+"""Ctrl+C, SIGTERM, SIGHUP during a build: raised only where it can roll back (no bpy).
 
 Python's own Ctrl+C raises KeyboardInterrupt at whatever instruction runs: inside Blender's
 start-up (a crash), inside a Python callback Blender calls (Blender prints the traceback and
@@ -47,7 +47,7 @@ _OWN_FILES = frozenset(os.path.join(_PACKAGE_ROOT, name) for name in ("__init__.
 
 
 class Interrupted(KeyboardInterrupt):
-    """Raised in the main thread for a SIGINT (Ctrl+C) or SIGTERM."""
+    """Raised in the main thread for a SIGINT (Ctrl+C), SIGTERM or SIGHUP."""
 
     def __init__(self, signum: int):
         self.signum = signum
@@ -57,7 +57,7 @@ class Interrupted(KeyboardInterrupt):
 
     @property
     def exit_code(self) -> int:
-        """130 for Ctrl+C, 143 for SIGTERM (the shell's 128 + signal number)."""
+        """130 for Ctrl+C, 143 for SIGTERM, 129 for SIGHUP (the shell's 128 + its number)."""
         return EXIT_CODES.get(self.signum, 128 + int(self.signum))
 
 
@@ -105,7 +105,7 @@ def raise_if_interrupted() -> None:
 
 @contextlib.contextmanager
 def signals_handled(*, restore: bool = True) -> Iterator[None]:
-    """Handle SIGINT and SIGTERM as described in the module's docstring.
+    """Handle the signals of :data:`EXIT_CODES` as the module's docstring describes.
 
     Only in the main thread; a signal the process was started with ignored (a background
     job of a non-interactive shell ignores SIGINT) stays ignored. Nested uses share the
@@ -151,7 +151,14 @@ def finish() -> None:
     retry = _state.retry
     if retry is not None and retry is not threading.current_thread():
         retry.join()
+        # Its last delivery may still be pending: let it reach our (now recording) handler,
+        # not the one put back next. Entering a Python function runs pending handlers.
+        _run_pending_handlers()
     _state.retry = None
+
+
+def _run_pending_handlers() -> None:
+    """Nothing: calling it lets Python run the signal handlers that are pending."""
 
 
 @contextlib.contextmanager
@@ -188,6 +195,7 @@ def python_signals() -> Iterator[None]:
     For a command that handles KeyboardInterrupt itself (``batch``). Signals the process
     ignores stay ignored.
     """
+    raise_if_interrupted()  # one already received is ours to report
     ours = {
         signum: signal.getsignal(signum)
         for signum in EXIT_CODES
@@ -205,7 +213,7 @@ def python_signals() -> Iterator[None]:
 
 @contextlib.contextmanager
 def signals_blocked() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back (pending) while C code that must not be cut runs.
+    """Hold the handled signals back (pending) while C code that must not be cut runs.
 
     For Blender's start-up (``import bpy``): a Python exception raised in its start-up
     scripts leaves it half initialised (it crashed). The threads it starts inherit the
