@@ -31,6 +31,7 @@ from helpers.interrupt_runs import (
 from leanroute.cli.commands import main
 from leanroute.memory.units import parse_size
 from leanroute.route import interrupts, kill_points
+from leanroute.route.build import STAGES
 from leanroute.route.interrupts import (
     Interrupted,
     deferred,
@@ -62,16 +63,14 @@ def build_command(city, folder) -> list[str]:
 
 # -- at named moments: the process signals itself there --------------------------------
 
+SIGNALS = (SIGINT, SIGTERM, signal.SIGHUP)  # Ctrl+C, a farm's kill, a closed terminal
 MOMENTS = [
     ("arguments", SIGINT),  # parsing the command line
     ("blender-start", SIGINT),  # importing bpy: Blender's own start-up (it crashed there)
     ("blender-start", SIGTERM),
-    ("stage:parse", SIGINT),
-    ("stage:route", signal.SIGHUP),  # the terminal closed
-    ("stage:buildings", SIGTERM),
-    ("stage:animation", SIGINT),
-    ("stage-end:animation", SIGINT),  # the previous build just replaced in the scene
-    ("stage:save", SIGINT),
+    # As each stage starts (the signal lands in its body):
+    *((f"stage:{name}", SIGNALS[index % 3]) for index, name in enumerate(STAGES)),
+    ("stage-end:animation", SIGINT),
     ("stage-end:save", SIGTERM),  # the .blend saved under its temporary name
     ("temp-started:city.json", SIGINT),  # the report being written, the .blend waiting
 ]
