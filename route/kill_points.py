@@ -5,7 +5,7 @@ Tests of "kill -9 at any moment, then resume" need the kill to land at exact mom
 written), which a timer cannot hit reliably. With ``LEANROUTE_TEST_KILL`` set, the
 process kills itself with SIGKILL the N-th time it reaches a named point:
 
-    LEANROUTE_TEST_KILL=POINT[:GLOB][#N]
+    LEANROUTE_TEST_KILL=POINT[:GLOB][#N][,POINT[:GLOB][#N]…]
 
 ``GLOB`` is matched (fnmatch) against the point's subject: the final file name for the
 file points, the stage or job id for the others; ``N`` counts from 1 (default 1). Points:
@@ -40,20 +40,21 @@ _reached: dict[str, int] = {}
 
 def reached(point: str, subject: object = "") -> None:
     """Kill this process now if ``LEANROUTE_TEST_KILL`` names *point* (and *subject*)."""
-    spec = os.environ.get(ENVIRONMENT)
-    if not spec:
-        return
-    wanted, _, count = spec.partition("#")
-    name, _, pattern = wanted.partition(":")
-    if name != point:
-        return
-    subject_name = os.path.basename(str(subject))
-    if pattern and not fnmatch.fnmatchcase(subject_name, pattern):
-        return
-    key = f"{point}:{pattern}"
-    _reached[key] = _reached.get(key, 0) + 1
-    if _reached[key] == (int(count) if count.isdigit() else 1):
+    specs = os.environ.get(ENVIRONMENT)
+    if specs and any(_due(spec, point, subject) for spec in specs.split(",")):
         sys.stdout.flush()
         sys.stderr.flush()
         chosen = os.environ.get(SIGNAL_ENVIRONMENT, "SIGKILL")
         os.kill(os.getpid(), getattr(signal, chosen, getattr(signal, "SIGKILL", signal.SIGTERM)))
+
+
+def _due(spec: str, point: str, subject: object) -> bool:
+    """True when *spec* (``POINT[:GLOB][#N]``) names *point* and *subject* for the N-th time."""
+    wanted, _, count = spec.strip().partition("#")
+    name, _, pattern = wanted.partition(":")
+    if name != point:
+        return False
+    if pattern and not fnmatch.fnmatchcase(os.path.basename(str(subject)), pattern):
+        return False
+    _reached[spec] = _reached.get(spec, 0) + 1
+    return _reached[spec] == (int(count) if count.isdigit() else 1)

@@ -21,17 +21,18 @@ available = sys.platform.startswith("linux")
 
 
 class FolderWatch:
-    """Created files in *folder*, as they come (names only)."""
+    """Files created in any of *folders*, as they come (names only)."""
 
-    def __init__(self, folder):
+    def __init__(self, *folders):
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         self._fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
         if self._fd < 0:
             raise OSError(ctypes.get_errno(), "inotify_init1 failed")
-        watch = libc.inotify_add_watch(self._fd, os.fsencode(folder), IN_CREATE | IN_MOVED_TO)
-        if watch < 0:
-            os.close(self._fd)
-            raise OSError(ctypes.get_errno(), f"cannot watch {folder}")
+        for folder in folders:
+            mask = IN_CREATE | IN_MOVED_TO
+            if libc.inotify_add_watch(self._fd, os.fsencode(folder), mask) < 0:
+                os.close(self._fd)
+                raise OSError(ctypes.get_errno(), f"cannot watch {folder}")
 
     def wait_for(self, pattern: str, timeout: float, alive=lambda: True) -> "str | None":
         """The name of the first new file matching *pattern*, or None after *timeout* s.
