@@ -34,7 +34,7 @@ import numpy as np
 
 from .errors import InputFileError
 from .strict_numbers import NumberError, parse_decimal, strip_ascii
-from .xml_input import create_parser, current_position, feed, read_xml_file
+from .xml_input import TRUNCATION_ERRORS, create_parser, current_position, feed, read_xml_file
 
 GPX_NAMESPACES = frozenset(
     {"http://www.topografix.com/GPX/1/1", "http://www.topografix.com/GPX/1/0"}
@@ -237,7 +237,7 @@ class _Reader:
 
     def _xml_error(self, error: expat.ExpatError) -> InputFileError:
         line, column = error.lineno, error.offset + 1
-        if self.root_seen and error.code == expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS]:
+        if self.root_seen and error.code in TRUNCATION_ERRORS:
             reason = "the XML ends early, before </gpx> (truncated file?)"
         else:
             reason = f"invalid XML: {expat.ErrorString(error.code)}"

@@ -90,7 +90,7 @@ from .osm_model import Bounds, Member, NodeTable, OsmData, Relation, Way
 from .osm_needs import DROP, KEEP, MAYBE, needed_rows, relation_need, resolve, way_need
 from .strict_numbers import NumberError, parse_decimal, parse_integer
 from .xml_input import CHUNK_SIZE as XML_CHUNK_SIZE
-from .xml_input import create_parser, current_position, feed, read_xml_file
+from .xml_input import TRUNCATION_ERRORS, create_parser, current_position, feed, read_xml_file
 
 #: Bytes read and handed to expat at a time (:mod:`.xml_input`'s). expat copies each chunk into
 #: a buffer of its own that grows to about twice the chunk, so the chunk sets the parse's fixed
@@ -109,17 +109,6 @@ _SKIPPED = frozenset({"note", "meta", "remark", "changeset"})
 #: Overpass extras inside ways and relations, skipped with their contents.
 _OVERPASS_EXTRAS = frozenset({"bounds", "center"})
 _MEMBER_TYPES = {"node": "node", "way": "way", "relation": "relation"}
-
-# expat errors that mean "the data stopped in the middle" when raised at the final feed.
-_TRUNCATION_ERRORS = frozenset(
-    expat_errors.codes[message]
-    for message in (
-        expat_errors.XML_ERROR_NO_ELEMENTS,
-        expat_errors.XML_ERROR_UNCLOSED_TOKEN,
-        expat_errors.XML_ERROR_PARTIAL_CHAR,
-        expat_errors.XML_ERROR_UNCLOSED_CDATA_SECTION,
-    )
-)
 
 DTD_REFUSED = "DTD and entity declarations are not allowed in OSM files (refused, not expanded)"
 
@@ -203,7 +192,7 @@ class _Reader:
 
     def _xml_error(self, error: expat.ExpatError) -> InputFileError:
         line, column = error.lineno, error.offset + 1
-        if error.code in _TRUNCATION_ERRORS and self.root_seen:
+        if error.code in TRUNCATION_ERRORS and self.root_seen:
             return InputFileError(
                 self.path,
                 "the XML ends early, before </osm> (truncated download?)",

@@ -31,6 +31,17 @@ from .input_files import open_input
 #: Bytes read and handed to expat at a time (expat's own buffer grows to about twice this).
 CHUNK_SIZE = 1 << 16
 
+#: expat errors that mean "the data stopped in the middle" once the root element has started.
+TRUNCATION_ERRORS = frozenset(
+    expat.errors.codes[message]
+    for message in (
+        expat.errors.XML_ERROR_NO_ELEMENTS,
+        expat.errors.XML_ERROR_UNCLOSED_TOKEN,
+        expat.errors.XML_ERROR_PARTIAL_CHAR,
+        expat.errors.XML_ERROR_UNCLOSED_CDATA_SECTION,
+    )
+)
+
 # Leading bytes of files that are not XML text, and what to tell the user.
 _NOT_TEXT = (
     (b"\x1f\x8b", "is gzip-compressed: unpack it first"),
