@@ -16,44 +16,78 @@ ADVICE = (
 
 
 class MemoryBudgetExceeded(MemoryError):  # noqa: N818 - the name the API promises
-    """A stage went over its hard memory budget and was stopped (and rolled back)."""
+    """A stage went over its hard memory budget and was stopped (and rolled back).
+
+    ``reached`` is the highest RSS the stage reached (the kernel's exact peak where there is
+    one). ``requested`` is set when the stop came from an allocation refused because it
+    would have gone over (:meth:`.stage_boundary.Stage.bounded_allocations`): its size.
+    """
 
     def __init__(
-        self, stage: str, limit: int, reached: int, *, how: str = "", advice: str = ADVICE
+        self,
+        stage: str,
+        limit: int,
+        reached: int,
+        *,
+        how: str = "",
+        advice: str = ADVICE,
+        requested: "int | None" = None,
     ):
         self.stage = stage
         self.limit = limit
         self.reached = reached
         self.how = how
         self.advice = advice
+        self.requested = requested
         source = f" ({how})" if how else ""
+        if requested is None or reached > limit:
+            what = f"process memory (RSS) reached {format_bytes(reached)}, over"
+        else:
+            need = f" of {format_bytes(requested)}" if requested else ""
+            what = (
+                f"process memory (RSS) reached {format_bytes(reached)} and an allocation"
+                f"{need} was refused as it would have gone over"
+            )
         super().__init__(
-            f"stage '{stage}' stopped: process memory (RSS) reached {format_bytes(reached)}, "
-            f"over the hard budget of {format_bytes(limit)}{source}. "
+            f"stage '{stage}' stopped: {what} the hard budget of {format_bytes(limit)}{source}. "
             f"The stage was rolled back. {advice}"
         )
 
 
 class MemoryBudgetForecast(MemoryBudgetExceeded):
-    """A stage was not started: its estimated need would take RSS over the hard budget.
+    """A stage, or one step of it, was not started: its estimated need would not fit.
 
-    Raised before the stage runs (nothing to roll back); ``reached`` is the RSS the stage
-    would have reached, ``rss`` the RSS when it was refused.
+    Raised before the stage runs (nothing to roll back), or with *step* from inside it,
+    before a step that one long C call would make (:meth:`.stage_boundary.Stage.reserve`;
+    the stage is rolled back). ``reached`` is the RSS it would have reached, ``rss`` the RSS
+    when it was refused.
     """
 
     def __init__(
-        self, stage: str, limit: int, rss: int, forecast: "StageForecast", *, how: str = ""
+        self,
+        stage: str,
+        limit: int,
+        rss: int,
+        forecast: "StageForecast",
+        *,
+        how: str = "",
+        step: "str | None" = None,
     ):
         self.stage, self.limit, self.how, self.advice = stage, limit, how, ADVICE
-        self.rss, self.forecast = rss, forecast
+        self.rss, self.forecast, self.step, self.requested = rss, forecast, step, forecast.bytes
         self.reached = rss + forecast.bytes
         source = f" ({how})" if how else ""
+        start, end = (
+            (f"stage '{stage}' not started", "Nothing was built.")
+            if step is None
+            else (f"stage '{stage}' stopped before {step}", "The stage was rolled back.")
+        )
         MemoryError.__init__(
             self,
-            f"stage '{stage}' not started: it is estimated to need {format_bytes(forecast.bytes)}"
+            f"{start}: it is estimated to need {format_bytes(forecast.bytes)}"
             f" more ({forecast.basis}), which would take process memory (RSS) from "
             f"{format_bytes(rss)} to {format_bytes(self.reached)}, over the hard budget of "
-            f"{format_bytes(limit)}{source}. Nothing was built. {ADVICE}",
+            f"{format_bytes(limit)}{source}. {end} {ADVICE}",
         )
 
 
@@ -136,11 +170,16 @@ class ResolvedBudget:
     how: str = ""
 
     def refuse_forecast(
-        self, stage: str, rss: "int | None", forecast: "StageForecast | None"
+        self,
+        stage: str,
+        rss: "int | None",
+        forecast: "StageForecast | None",
+        *,
+        step: "str | None" = None,
     ) -> None:
         """Raise :class:`MemoryBudgetForecast` if *forecast* would take *rss* over *hard*."""
         hard = self.hard
         if hard is None or rss is None or forecast is None:
             return
         if rss + forecast.bytes > hard:
-            raise MemoryBudgetForecast(stage, hard, rss, forecast, how=self.how)
+            raise MemoryBudgetForecast(stage, hard, rss, forecast, how=self.how, step=step)

@@ -106,5 +106,10 @@ class MemorySampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.sample_now()
+            try:
+                self.sample_now()
+            except MemoryError:
+                # A stage's allocation limit (allocation_limit) refused this sample's few
+                # bytes: that stage is being stopped; sample again at the next tick.
+                pass
             self._stop.wait(self.interval)

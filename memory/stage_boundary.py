@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import bmesh_ledger, cache_registry
+from .allocation_limit import allocations_limited, limit_is_safe
 from .blender_stats import blender_allocated_bytes
 from .budget import (
     BudgetInterrupt,
@@ -94,6 +95,50 @@ class Stage:
         finally:
             for record in created_since(before):
                 self._foreign.setdefault(record.collection, set()).add(record.key)
+
+    def reserve(self, nbytes: int, step: str, basis: str) -> None:
+        """Refuse now a step that one long C call will make, if it cannot fit the hard budget.
+
+        The sampler cannot stop a C call (a mesh written into Blender, a triangulation)
+        before it returns: stage code that knows such a call's size estimates it here first.
+        Raises :class:`.budget.MemoryBudgetForecast` naming *step* ("triangulating a roof of
+        120,000 points") and *basis* when RSS plus *nbytes* would go over the hard budget;
+        the stage is then rolled back like any stopped stage.
+        """
+        rss = self.pipeline.sampler.sample_now()
+        forecast = StageForecast(max(int(nbytes), 0), basis)
+        self._budget.refuse_forecast(self.name, rss, forecast, step=step)
+
+    @contextlib.contextmanager
+    def bounded_allocations(self):
+        """Inside, an allocation that would take RSS past the hard budget fails at once.
+
+        For plain numpy and Python work only (see :mod:`.allocation_limit`): a single large
+        array is refused before its pages are touched, and the stage stops with
+        :class:`.budget.MemoryBudgetExceeded` (its ``requested`` the refused size) instead of
+        running on inside one C call. Limits only in a background Blender (``blender -b``,
+        the bpy module), where no interface threads share the limit; elsewhere the sampler's
+        stop between instructions is what holds the budget.
+        """
+        hard = self._budget.hard
+        rss = rss_bytes() if hard is not None and limit_is_safe() else None
+        limited = False
+        try:
+            with allocations_limited(None if rss is None else hard - rss) as limited:
+                yield
+        except MemoryError as error:
+            if not limited or isinstance(error, MemoryBudgetExceeded):
+                raise
+            # numpy says how large the array it could not allocate was.
+            requested = getattr(error, "_total_size", None)
+            self._disarm()
+            raise MemoryBudgetExceeded(
+                self.name,
+                hard,
+                max(self._window.peak, rss),
+                how=self._budget.how,
+                requested=int(requested) if isinstance(requested, int) else 0,
+            ) from None
 
     def on_rollback(self, callback: Callable[[], None]) -> None:
         """Run *callback* if the stage fails.
@@ -179,7 +224,9 @@ class Stage:
             return False
         report.status = "stopped" if stopped else "failed"
         if issubclass(exc_type, BudgetInterrupt):
-            error = self._exceeded(self._stop_rss or report.peak.rss or 0)
+            # The highest RSS the stage reached (exact from the kernel where it can be), not
+            # the sample that tripped the stop: a C call running then carried on past it.
+            error = self._exceeded(max(self._stop_rss or 0, report.peak.rss or 0))
             report.error = str(error)
             raise error from None
         report.error = f"{exc_type.__name__}: {exc}"
@@ -250,7 +297,7 @@ class Stage:
         hard = self._budget.hard
         if hard is not None and rss is not None and rss > hard:
             self._disarm()
-            raise self._exceeded(rss)
+            raise self._exceeded(max(rss, self._window.peak))
 
     def _exceeded(self, rss: int) -> MemoryBudgetExceeded:
         return MemoryBudgetExceeded(self.name, self._budget.hard or 0, rss, how=self._budget.how)

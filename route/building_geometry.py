@@ -397,6 +397,17 @@ def _add_relations(result, multipolygons, osm, xy, box, default_height, level_he
             result.built_from_relations += 1
 
 
+#: The largest roof with holes the Blender shell leaves to its quick but quadratic filler
+#: (:mod:`.roof_triangulation`); larger ones take the triangulation of about 4 KiB a point.
+SCANFILL_MAX_POINTS = 2000
+SCANFILL_MAX_RINGS = 32
+
+
+def is_large_roof(points: int, rings: int) -> bool:
+    """Whether a roof of *points* in *rings* (outer and holes) is triangulated the costly way."""
+    return points > SCANFILL_MAX_POINTS or rings > SCANFILL_MAX_RINGS
+
+
 @dataclass(frozen=True)
 class HoledRoof:
     """The roof of a footprint with holes: ``rings`` = [outer, *holes] (k, 2) at height ``z``."""

@@ -2,8 +2,8 @@
 
 Blender's polygon filler (``tessellate_polygon``, scanfill) is quick on the usual courtyard
 roof (0.2 ms) but takes time quadratic in the rings: 5 s for 16,000 courtyards, 14 s for an
-80,000-node comb-shaped outline. Roofs up to :data:`SCANFILL_MAX_POINTS` points and
-:data:`SCANFILL_MAX_RINGS` rings, where that stays below about 10 ms, use it; larger ones use
+80,000-node comb-shaped outline. Roofs that are not :func:`.building_geometry.is_large_roof`,
+where it stays below about 10 ms, use it; larger ones use
 Blender's constrained Delaunay triangulation (``delaunay_2d_cdt``, about 1 s for either
 example above). It triangulates the rings' points with every ring edge kept; which triangles
 are roof is then told by the even-odd rule, from the triangles on the hull (outside) across
@@ -17,31 +17,43 @@ import numpy as np
 from mathutils import Vector
 from mathutils.geometry import delaunay_2d_cdt, tessellate_polygon
 
-from .building_geometry import triangles_to_mesh
+from ..memory.units import format_bytes
+from .building_geometry import is_large_roof, triangles_to_mesh
 from .mesh_arrays import MeshArrays
 
-#: The largest roofs left to scanfill (its cost grows with the square of these).
-SCANFILL_MAX_POINTS = 2000
-SCANFILL_MAX_RINGS = 32
+#: What a triangulation holds at its peak per point: measured 3.3-3.8 KiB (bpy 5.0.1,
+#: 24 k to 100 k points), Blender's own structures and the Python lists it returns.
+CDT_BYTES_PER_POINT = 4096
 #: Points closer than this (metres) are merged by the triangulation.
 MERGE_DISTANCE_M = 1e-5
 #: delaunay_2d_cdt output type: every triangle of the convex hull, the ring edges kept.
 _HULL_TRIANGLES = 0
 
 
-def holed_roof_arrays(holed_roofs) -> MeshArrays:
-    """One mesh of triangles for every roof in *holed_roofs* (``HoledRoof(rings, z)``)."""
+def holed_roof_arrays(holed_roofs, *, reserve=None) -> MeshArrays:
+    """One mesh of triangles for every roof in *holed_roofs* (``HoledRoof(rings, z)``).
+
+    *reserve* (a stage's :meth:`~..memory.stage_boundary.Stage.reserve`) is asked first for
+    the memory of each large roof's triangulation, one C call no budget stop can interrupt.
+    """
     parts = []
     for roof in holed_roofs:
         rings = [np.asarray(r, np.float64).reshape(-1, 2) for r in roof.rings]
-        if len(rings) <= SCANFILL_MAX_RINGS and sum(map(len, rings)) <= SCANFILL_MAX_POINTS:
+        points = sum(map(len, rings))
+        if not is_large_roof(points, len(rings)):
             triangles = tessellate_polygon([[(x, y, 0.0) for x, y in r.tolist()] for r in rings])
             if triangles:
                 parts.append(triangles_to_mesh(rings, roof.z, np.asarray(triangles, np.int64)))
             continue
-        points, triangles = triangulate_rings(rings)
+        if reserve is not None:
+            reserve(
+                CDT_BYTES_PER_POINT * points,
+                f"triangulating a roof of {points:,} points in {len(rings):,} rings",
+                f"{format_bytes(CDT_BYTES_PER_POINT)} a point",
+            )
+        found, triangles = triangulate_rings(rings)
         if len(triangles):
-            parts.append(triangles_to_mesh([points], roof.z, triangles))
+            parts.append(triangles_to_mesh([found], roof.z, triangles))
     return MeshArrays.concat(parts)
 
 

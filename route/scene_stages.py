@@ -88,9 +88,18 @@ class BuildState:
         self.osm = self.track = self.xy = None
 
 
+#: Stages that are plain Python and numpy throughout: an allocation past the hard budget
+#: fails in them at once (memory/allocation_limit), instead of after one long C call.
+PLAIN_STAGES = frozenset({"parse", "project", "route"})
+
+
 def run_stage(name: str, state: BuildState, stage) -> None:
     """Run the stage called *name*."""
-    STAGE_BODIES[name](state, stage)
+    if name in PLAIN_STAGES:
+        with stage.bounded_allocations():
+            STAGE_BODIES[name](state, stage)
+    else:
+        STAGE_BODIES[name](state, stage)
 
 
 # -- plain-data stages ---------------------------------------------------------------------
@@ -230,16 +239,17 @@ def roads(state: BuildState, stage) -> None:
     record_scene_before(collection, state.scene, settings.collection_name, state.scene_settings)
     if "roads" not in settings.layers:
         return
-    found = collect_roads(state.osm, state.xy, state.box.as_tuple())
-    clipped = state.box.clip_polylines([line.xy for line in found.roads])
-    lines = [
-        RoadLine(line.osm_id, line.highway, line.group, line.width, piece)
-        for line, pieces in zip(found.roads, clipped, strict=True)
-        for piece in pieces
-    ]
-    arrays = road_mesh(lines)
+    with stage.bounded_allocations():  # plain numpy up to the mesh
+        found = collect_roads(state.osm, state.xy, state.box.as_tuple())
+        clipped = state.box.clip_polylines([line.xy for line in found.roads])
+        lines = [
+            RoadLine(line.osm_id, line.highway, line.group, line.width, piece)
+            for line, pieces in zip(found.roads, clipped, strict=True)
+            for piece in pieces
+        ]
+        arrays = road_mesh(lines)
     materials = [make_material(f"road {group}") for group in ROAD_GROUPS]
-    object_with_mesh("LeanRoute Roads", arrays, collection, materials)
+    object_with_mesh("LeanRoute Roads", arrays, collection, materials, reserve=stage.reserve)
     state.results["roads"] = {**found.counts, "ribbons": len(lines), "faces": arrays.face_count}
 
 
@@ -250,13 +260,19 @@ def buildings(state: BuildState, stage) -> None:
 
     settings = state.settings
     if "buildings" in settings.layers:
-        found = collect_buildings(
-            state.osm, state.xy, state.box.as_tuple(), default_height=settings.default_height_m
-        )
-        meshes = building_mesh(found.footprints)
-        arrays = MeshArrays.concat([meshes.walls_and_roofs, holed_roof_arrays(meshes.holed_roofs)])
+        with stage.bounded_allocations():  # plain numpy up to the roofs' triangulation
+            found = collect_buildings(
+                state.osm, state.xy, state.box.as_tuple(), default_height=settings.default_height_m
+            )
+            meshes = building_mesh(found.footprints)
+        roofs = holed_roof_arrays(meshes.holed_roofs, reserve=stage.reserve)
+        arrays = MeshArrays.concat([meshes.walls_and_roofs, roofs])
         object_with_mesh(
-            "LeanRoute Buildings", arrays, state.collection(), [make_material("building")]
+            "LeanRoute Buildings",
+            arrays,
+            state.collection(),
+            [make_material("building")],
+            reserve=stage.reserve,
         )
         state.results["buildings"] = {
             **found.counts,
@@ -329,12 +345,14 @@ def animation(state: BuildState, stage) -> None:
     speed_mps = settings.speed_mps
     if settings.frame_end is not None:
         speed_mps = _speed_to_end_on(state.route_xy, settings)
-    motion = car_motion(
-        state.route_xy,
-        speed_mps=speed_mps,
-        fps=settings.fps,
-        frame_start=settings.frame_start,
-    )
+    with stage.bounded_allocations():  # plain numpy: a sample per frame
+        motion = car_motion(
+            state.route_xy,
+            speed_mps=speed_mps,
+            fps=settings.fps,
+            frame_start=settings.frame_start,
+        )
+        path = chase_camera(motion)
     car = bpy.data.objects[state.car_name]
     camera = bpy.data.objects[state.camera_name]
     action = new_action(car, "LeanRoute Car motion")
@@ -342,7 +360,6 @@ def animation(state: BuildState, stage) -> None:
     rotation = np.zeros((len(motion.frames), 3), np.float32)
     rotation[:, 2] = motion.headings
     key_channels(action, car, "rotation_euler", motion.frames, rotation)
-    path = chase_camera(motion)
     key_channels(
         new_action(camera, "LeanRoute Camera motion"),
         camera,
