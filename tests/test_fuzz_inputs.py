@@ -47,6 +47,8 @@ SEED = 19
 HANG_LIMIT_S = 120
 CASES = generate(SEED, fuzz_scale())
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: A JSON-lines file to append each case's outcome to (``make fuzz`` sets it).
+LOG_VARIABLE = "LEANROUTE_FUZZ_LOG"
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +76,11 @@ def _write_case(case, folder) -> None:
         (folder / name).write_bytes(data)
     for name in case.fifos:
         os.mkfifo(folder / name)
+    for name, target, kind in case.links:
+        if kind == "symlink":
+            (folder / name).symlink_to(folder / target)
+        else:
+            os.link(folder / target, folder / name)
 
 
 def _option(argv: list[str], name: str) -> "str | None":
@@ -163,8 +170,8 @@ def _scene_problems(argv, code, before: dict) -> list[str]:
     return problems
 
 
-def run_case(case, folder, capfd) -> list[str]:
-    """Run *case* in *folder*; every broken promise as one sentence."""
+def run_case(case, folder, capfd) -> "tuple[int | None, str, list[str]]":
+    """Run *case* in *folder*: its exit code, stderr and every broken promise as a sentence."""
     _write_case(case, folder)
     argv = case.argv(folder)
     files_before, scene_before = tree(folder), scene_state()
@@ -172,7 +179,7 @@ def run_case(case, folder, capfd) -> list[str]:
     capfd.readouterr()
     code, problems = _run(argv)
     if problems and problems[0].startswith("hung"):
-        return problems
+        return code, "", problems
     out, err = capfd.readouterr()
     problems += _outcome_problems(case, argv, code, out, err)
     if {number: signal.getsignal(number) for number in HANDLED_SIGNALS} != handlers:
@@ -181,16 +188,22 @@ def run_case(case, folder, capfd) -> list[str]:
     problems += _scene_problems(argv, code, scene_before)
     if problems:
         problems.append(f"(exit {code}; stderr: {err.strip().splitlines()[:3]})")
-    return problems
+    return code, err, problems
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_a_hostile_input_fails_cleanly_or_builds_sanely(case, fuzz_scene, fuzz_root, capfd):
     folder = fuzz_root / case.id.replace("/", "_")
     try:
-        problems = run_case(case, folder, capfd)
+        code, err, problems = run_case(case, folder, capfd)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    log = os.environ.get(LOG_VARIABLE)
+    if log:
+        with open(log, "a", encoding="utf-8") as handle:
+            record = {"id": case.id, "expect": case.expect, "exit": code, "problems": problems,
+                      "stderr": err.strip().splitlines()[:1]}  # fmt: skip
+            handle.write(json.dumps(record) + "\n")
     assert not problems, f"{case.id}: " + " | ".join(problems)
 
 
@@ -209,7 +222,7 @@ def test_the_corpus_covers_every_kind_of_mutation():
         "bytes-osm", "bytes-gpx", "bytes-csv", "bytes-json", "osm-number", "osm-structure",
         "osm-tag-number", "osm-xml", "gpx-number", "gpx-glitch", "gpx-time", "gpx-shape",
         "gpx-ele", "gpx-xml", "jobs-csv", "jobs-number", "jobs-out", "jobs-json", "options",
-        "paths",
+        "paths", "batch-options",
     }  # fmt: skip
     labels = {case.id.split("-", 1)[1] for case in cases}
     for must in ("nul", "invalid-utf8", "underscore", "arabic-indic", "fullwidth", "1e999"):

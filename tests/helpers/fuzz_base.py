@@ -48,6 +48,8 @@ class Case:
     folders: tuple[str, ...] = (OUT_DIR,)
     #: Files in which ``{case}`` stands for the case's folder too (absolute paths in a jobs file).
     templated: tuple[str, ...] = ()
+    #: (name, target, "symlink" or "hardlink"), made after the files; target in the folder.
+    links: tuple[tuple[str, str, str], ...] = ()
 
     def argv(self, folder) -> list[str]:
         """The command line with ``{case}`` replaced by *folder*."""
@@ -252,6 +254,11 @@ ODD_NUMBERS = (
     ("trailing-garbage", lambda t: t + "m", _BOTH),
     ("decimal-comma", lambda t: t.replace(".", ",") if "." in t else t + ",5", _BOTH),
     ("inner-space", lambda t: t[:1] + " " + t[1:], _BOTH),
+    ("no-break-space", lambda t: "\u00a0" + t, _BOTH),
+    ("thai", _script("".join(chr(0x0E50 + k) for k in range(10))), _BOTH),
+    ("double-sign", lambda t: "--" + t.lstrip("-"), _BOTH),
+    ("dangling-exponent", lambda t: t + "e", _BOTH),
+    ("unicode-minus", lambda t: "\u2212" + t.lstrip("-"), _BOTH),
     ("400-digits", lambda t: "9" * 400, frozenset({"float"})),  # float() makes it inf
     ("fraction", lambda t: t + ("5" if "." in t else ".5"), frozenset({"int"})),
     ("neg-zero", lambda t: "-0", frozenset()),

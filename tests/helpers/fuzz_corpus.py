@@ -36,27 +36,28 @@ from helpers.fuzz_files import (
     osm_xml_case,
 )
 from helpers.fuzz_jobs import csv_shape_case, jobs_number_case, jobs_out_case, json_shape_case
-from helpers.fuzz_options import option_case, path_case
+from helpers.fuzz_options import batch_option_case, option_case, path_case
 
-#: (kind, cases at scale 1): each fixed list walked once, the odd numbers (20) at least once.
+#: (kind, cases at scale 1): each fixed list walked once, the odd numbers (25) at least once.
 KINDS = (
     (bytes_case, 44),
-    (osm_number_case, 20),
+    (osm_number_case, 25),
     (osm_structure_case, 40),
     (osm_tag_number_case, 12),
     (osm_xml_case, 25),
-    (gpx_number_case, 20),
+    (gpx_number_case, 25),
     (gpx_glitch_case, 14),
     (gpx_time_case, 20),
     (gpx_shape_case, 15),
     (gpx_ele_case, 9),
     (gpx_xml_case, 25),
     (csv_shape_case, 33),
-    (jobs_number_case, 20),
+    (jobs_number_case, 25),
     (jobs_out_case, 17),
     (json_shape_case, 53),
     (option_case, 48),
-    (path_case, 20),
+    (path_case, 31),
+    (batch_option_case, 22),
 )
 
 

@@ -5,21 +5,21 @@ an output that is an input (or another output), a folder or a FIFO must be refus
 anything is built, without touching it.
 """
 
-from helpers.fuzz_base import ANY, GPX, OSM, OUT_DIR, REFUSE, Corpus
+from helpers.fuzz_base import ANY, CSV, GPX, OSM, OUT_DIR, REFUSE, Corpus, csv_of, job_rows
 
 _BIG = "1099511627776"  # 2**40
 #: (option, value, expect).
 _OPTION_VALUES = (
     ("--speed", "nan", REFUSE), ("--speed", "inf", REFUSE), ("--speed", "1e999", REFUSE),
     ("--speed", "0", REFUSE), ("--speed", "-5", REFUSE), ("--speed", "1e-300", REFUSE),
-    ("--speed", "1e9", ANY), ("--speed", "1_0", ANY),
+    ("--speed", "1e9", ANY), ("--speed", "1_0", REFUSE), ("--padding", "\uff11\uff10", REFUSE),
     ("--padding", "nan", REFUSE), ("--padding", "inf", REFUSE), ("--padding", "-1", REFUSE),
     ("--padding", "1e12", REFUSE), ("--padding", "0", ANY), ("--padding", "-0", ANY),
     ("--height", "nan", REFUSE), ("--height", "-inf", REFUSE), ("--height", "-3", REFUSE),
     ("--height", "1e30", REFUSE), ("--height", "0", ANY),
     ("--fps", "0", REFUSE), ("--fps", "-1", REFUSE), ("--fps", "1000000", REFUSE),
     ("--fps", "2147483648", REFUSE), ("--fps", "9" * 400, REFUSE), ("--fps", "1", ANY),
-    ("--fps", "24.0", REFUSE),
+    ("--fps", "24.0", REFUSE), ("--fps", "\u0662\u0664", REFUSE),
     ("--frame-start", "-" + _BIG, REFUSE), ("--frame-start", _BIG, REFUSE),
     ("--frame-start", "1048575", REFUSE), ("--frame-start", "1048570", ANY),
     ("--frame-start", "-10", ANY), ("--frame-start", "0", ANY),
@@ -101,7 +101,72 @@ def path_case(corpus: Corpus, number: int) -> None:
          ()),
         ("car-blend-is-out", _set(route, "--car-blend", "{case}/out/city.blend"), osm, REFUSE,
          (*car, *out), ()),
+        ("out-is-osm-by-dot-dot", _set(route, "--out", "{case}/out/../" + OSM), osm, REFUSE,
+         out, ()),
+        ("out-is-osm-by-double-slash", _set(route, "--out", "{case}//" + OSM), osm, REFUSE,
+         out, ()),
+        ("unicode-names", _set(_set(route, "--out", "{case}/out/Stra\u00dfe \u00fc.blend"),
+                               "--report", "{case}/out/\u6771\u4eac.json"), osm, ANY, out, ()),
+        ("names-with-dashes", _set(route, "--out", "{case}/out/-x.blend"), osm, ANY, out, ()),
+        ("newline-in-out-name", _set(route, "--out", "{case}/out/a\nb.blend"), osm, ANY, out,
+         ()),
     )  # fmt: skip
-    label, args, files, expect, mention, fifos, *folders = cases[number % len(cases)]
+    linked = (
+        # (label, args, expect, mention, links): outputs reaching an input through a link
+        ("out-symlink-to-osm", _set(route, "--out", "{case}/out/link.blend"), REFUSE, out,
+         (("out/link.blend", OSM, "symlink"),)),
+        ("out-hardlink-to-osm", _set(route, "--out", "{case}/out/link.blend"), REFUSE, out,
+         (("out/link.blend", OSM, "hardlink"),)),
+        ("report-symlink-to-osm", _set(route, "--report", "{case}/out/link.json"), REFUSE,
+         report, (("out/link.json", OSM, "symlink"),)),
+        ("out-dangling-symlink", _set(route, "--out", "{case}/out/link.blend"), REFUSE, out,
+         (("out/link.blend", "nowhere.blend", "symlink"),)),
+        ("out-folder-symlink-to-inputs", _set(route, "--out", "{case}/out/up/" + OSM), REFUSE,
+         out, (("out/up", ".", "symlink"),)),
+        ("osm-through-symlink", _set(route, "--osm", "{case}/out/link.osm"), ANY, out,
+         (("out/link.osm", OSM, "symlink"),)),
+    )  # fmt: skip
+    turn = number % (len(cases) + len(linked))
+    if turn >= len(cases):
+        label, args, expect, mention, links = linked[turn - len(cases)]
+        corpus.add("paths", label, args, osm, expect=expect, mention=mention, links=links)
+        return
+    label, args, files, expect, mention, fifos, *folders = cases[turn]
     corpus.add("paths", label, args, files, expect=expect, mention=mention, usage_ok=True,
                fifos=fifos, folders=(OUT_DIR, *(folders[0] if folders else ())))  # fmt: skip
+
+
+#: (option, value, extra files): batch options refused before any job runs. The budgets
+#: come with --restart-above, so a budget wrongly accepted cannot make the batch re-exec
+#: (restart) the test process.
+_BATCH_OPTIONS = (
+    ("--shard", "0/0", ()), ("--shard", "3/2", ()), ("--shard", "1/0", ()),
+    ("--shard", "a/b", ()), ("--shard", "\uff11/\uff12", ()), ("--workers", "0", ()),
+    ("--workers", "-1", ()), ("--recycle-every", "0", ()),
+    ("--hard-budget", "0", ()), ("--hard-budget", "nanGB", ()), ("--hard-budget", "-1GB", ()),
+    ("--hard-budget", "1e999GB", ()), ("--soft-budget", "inf", ()),
+    ("--compare-to", "{case}/" + CSV, ()), ("--compare-to", "{case}/fifo.json", ("fifo.json",)),
+    ("--out", "{case}/" + OSM, ()), ("--out", "{case}/" + CSV, ()),
+    ("--padding", "nan", ()), ("--fps", "0", ()), ("--layers", "trees", ()),
+    ("jobs", "{case}/fifo.csv", ("fifo.csv",)), ("jobs", "{case}/" + OUT_DIR, ()),
+)  # fmt: skip
+
+
+def batch_option_case(corpus: Corpus, number: int) -> None:
+    """A batch option (shard, workers, budgets, --compare-to, --out, settings) that is wrong."""
+    option, value, fifos = _BATCH_OPTIONS[number % len(_BATCH_OPTIONS)]
+    args = list(corpus.batch(CSV))
+    if option == "jobs":
+        args[1] = value
+    elif option in args:
+        args[args.index(option) + 1] = value
+    else:
+        args.append(f"{option}={value}")
+    if "budget" in option:
+        args.append("--restart-above=1000TB")
+    shown = value.replace("{case}/", "").replace("/", "-")
+    name = option.lstrip("-").replace("-", "_")
+    corpus.add("batch-options", f"{option.lstrip('-')}-{shown}", args,
+               {**corpus.jobs_inputs(), CSV: csv_of(job_rows(corpus.base))}, expect=REFUSE,
+               mention=(option, name, value.replace("{case}/", "")), usage_ok=True,
+               fifos=fifos)  # fmt: skip
