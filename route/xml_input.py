@@ -202,20 +202,34 @@ def check_start_of_file(path: str, head: bytes, format_name: str) -> None:
             column=1,
         )
     if head.startswith(_UTF16_STARTS):
-        return  # expat reads UTF-16 itself, declaration included
-    match = _DECLARATION.match(head.removeprefix(codecs.BOM_UTF8))
+        # expat reads UTF-16 itself; the declaration is checked in the text's own characters.
+        text = _utf16_head(head)
+        match = _DECLARATION.match(text.encode("latin-1", "replace"))
+        column_offset = 0
+    else:
+        bom = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
+        match = _DECLARATION.match(head[bom:])
+        column_offset = bom
     if match is None:
         return
     name = match.group(2).decode("latin-1")
     problem = _encoding_problem(name)
     if problem:
-        column = match.start(2) + 1 + (len(codecs.BOM_UTF8) if head[:3] == codecs.BOM_UTF8 else 0)
+        column = match.start(2) + 1 + column_offset
         raise InputFileError(
             path,
             f'the XML declaration says encoding="{name}", {problem}: save the file as UTF-8',
             line=1,
             column=column,
         )
+
+
+def _utf16_head(head: bytes) -> str:
+    """The first characters of UTF-16 text (with or without its byte-order mark)."""
+    sample = head[:512]
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return sample.decode("utf-16", "replace")
+    return sample.decode("utf-16-be" if sample.startswith(b"\x00") else "utf-16-le", "replace")
 
 
 def _encoding_problem(name: str) -> str:

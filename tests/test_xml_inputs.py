@@ -49,6 +49,18 @@ REFUSED = {
         1,
         31,
     ),
+    "unknown encoding declared in UTF-16": (
+        lambda text: (declared("x-foo") + text).encode("utf-16"),
+        'the XML declaration says encoding="x-foo", an encoding LeanRoute does not know',
+        1,
+        31,
+    ),
+    "multi-byte encoding declared in UTF-16 without a BOM": (
+        lambda text: (declared("gb18030") + text).encode("utf-16-le"),
+        'encoding="gb18030", which LeanRoute cannot read',
+        1,
+        31,
+    ),
     "UTF-32 with its BOM": (
         lambda text: (declared("utf-32") + text).encode("utf-32"),
         "the file is UTF-32 text: save it as UTF-8",
