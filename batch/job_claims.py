@@ -23,6 +23,8 @@ import os
 import time
 from pathlib import Path
 
+from ..progress.event_log import end_torn_line, write_all
+
 try:
     import fcntl
 except ImportError:  # Windows
@@ -76,10 +78,7 @@ class Claim:
             return
         entry = {"id": self.job_id, "status": status, "pid": os.getpid(), "by": self.by}
         entry.update(fields, time=round(time.time(), 3))
-        data = (json.dumps(entry, default=str) + "\n").encode("utf-8")
-        written = os.write(self._fd, data)
-        while written < len(data):
-            written += os.write(self._fd, data[written:])
+        write_all(self._fd, (json.dumps(entry, default=str) + "\n").encode("utf-8"))
         os.fsync(self._fd)
 
     def release(self) -> None:
@@ -115,6 +114,11 @@ class JobClaims:
             except BlockingIOError:
                 os.close(fd)
                 return None
+        try:
+            end_torn_line(fd)  # held now: a line a killed claimer tore is ended safely
+        except OSError:
+            os.close(fd)
+            raise
         return Claim(job_id, self.path(job_id), fd, self.by)
 
     def holder(self, job_id: str) -> str:

@@ -36,6 +36,7 @@ from .checkpoint_load import (
     read_checkpoint,
     read_journal,
 )
+from .event_log import open_for_appending, write_all
 
 __all__ = ["FORMAT", "VERSION", "Checkpoint", "CheckpointError", "MovedAside", "Plan"]
 
@@ -188,9 +189,9 @@ class Checkpoint:
             return
         line = json.dumps({"seq": self.header["seq"], "record": record}, default=str) + "\n"
         data = line.encode("utf-8")
-        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = open_for_appending(self.journal_path)
         try:
-            os.write(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)

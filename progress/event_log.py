@@ -14,6 +14,35 @@ import time
 from pathlib import Path
 
 
+def open_for_appending(path: "str | os.PathLike[str]") -> int:
+    """A descriptor appending to *path* (created if missing), after any torn last line.
+
+    A process killed in the middle of a line leaves it without its newline; the next line
+    appended would join it and be lost with it, so the torn line is ended first.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        end_torn_line(fd)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def end_torn_line(fd: int) -> None:
+    """Add the newline a line cut short by a kill lacks (*fd* appends and can be read)."""
+    size = os.fstat(fd).st_size
+    if size and os.pread(fd, 1, size - 1) != b"\n":
+        write_all(fd, b"\n")
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of *data* (one write(2) unless the OS takes less: disk full, a signal)."""
+    written = os.write(fd, data)
+    while written < len(data):
+        written += os.write(fd, data[written:])
+
+
 class EventLog:
     """Appends events to the JSON-lines file *path* (created, with its folder, if missing)."""
 
@@ -22,7 +51,7 @@ class EventLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # A raw descriptor, not a buffered file object: each line reaches the OS in one
         # write(2), which O_APPEND makes atomic against other appenders.
-        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd: int | None = open_for_appending(self.path)
 
     def write(self, event: str, *, fsync: bool = False, **fields: object) -> dict:
         """Append ``{"time", "event", "pid", **fields}`` as one line and return that record.
@@ -34,9 +63,7 @@ class EventLog:
             raise ValueError(f"event log {self.path} is closed")
         record = {"time": round(time.time(), 3), "event": event, "pid": os.getpid(), **fields}
         data = (json.dumps(record, default=str) + "\n").encode("utf-8")
-        written = os.write(self._fd, data)
-        while written < len(data):  # a short write (disk full, signal): finish the line
-            written += os.write(self._fd, data[written:])
+        write_all(self._fd, data)
         if fsync:
             os.fsync(self._fd)
         return record

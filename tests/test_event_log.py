@@ -101,3 +101,20 @@ def test_writing_to_a_closed_log_fails(tmp_path):
     log.close()  # twice is fine
     with pytest.raises(ValueError, match="closed"):
         log.write("late")
+
+
+def test_a_line_torn_by_a_kill_does_not_swallow_the_next_one(tmp_path, monkeypatch):
+    from leanroute.progress import checkpoint as module
+
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b'{"event": "job_done", "id": "a"}\n{"event": "job_do')  # killed mid-line
+    with EventLog(path) as log:
+        log.write("batch_started")
+    assert [e["event"] for e in read_events(path)] == ["job_done", "batch_started"]
+    # The same for the checkpoint's journal (a large checkpoint appends its changes there).
+    monkeypatch.setattr(module, "SNAPSHOT_LIMIT", 0)
+    checkpoint = module.Checkpoint.open(tmp_path / "c.json", {})
+    checkpoint.start_run()
+    checkpoint.journal_path.write_bytes(b'{"seq": 1, "record": {"id": "a", "sta')
+    checkpoint.record({"id": "b", "status": "done"})
+    assert set(module.Checkpoint.open(tmp_path / "c.json", {}).jobs) == {"b"}
