@@ -64,6 +64,10 @@ def run_batch(args) -> int:
         restart_process(options.restarts + 1)
     if not args.quiet:
         print("\n".join(outcome.lines))
+    else:  # --quiet drops the summary, not the errors: each failed job on stderr
+        for line in outcome.lines:
+            if line.startswith(("failed: ", "batch: stopped: ")):
+                print(f"leanroute: {line}", file=sys.stderr)
     return outcome.exit_code
 
 

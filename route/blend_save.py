@@ -1,6 +1,7 @@
 """Save the current Blender file to a path atomically."""
 
 import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -50,11 +51,13 @@ def _blender_output_held_back():
     sys.stdout.flush()
     try:
         kept = os.dup(1)
-    except OSError:  # no stdout to hold back
-        yield
+    except OSError:  # no stdout file to hold back
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
         return
     try:
-        with tempfile.TemporaryFile() as sink:
+        # Both ways Blender prints: its C stdio (fd 1) and Python's sys.stdout (reports).
+        with tempfile.TemporaryFile() as sink, contextlib.redirect_stdout(io.StringIO()):
             os.dup2(sink.fileno(), 1)
             yield
     finally:

@@ -389,3 +389,15 @@ def test_the_read_only_fixture_really_is_read_only(read_only):
     run = as_unprivileged(["touch", "ro/probe"], read_only)
     assert run.returncode != 0 and not (read_only / "ro" / "probe").exists()
     assert stat.S_IMODE((read_only / "ro").stat().st_mode) == 0o555
+
+
+def test_a_quiet_batch_still_says_which_job_failed_and_why(tmp_path, capsys):
+    rows = job_rows(2, cities=("lisbon",))
+    rows[1]["waypoints"] = "38.70,-9.30;38.71,-9.31"  # off the Lisbon extract
+    jobs = write_csv(tmp_path / "jobs.csv", rows)
+    code = main(["batch", str(jobs), "--out", str(tmp_path / "out"), "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    line = assert_one_line(code, captured.err, ["leanroute: failed: lisbon-02: waypoint 1"])
+    assert "lies outside the map data" in line
