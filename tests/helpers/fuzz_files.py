@@ -206,6 +206,20 @@ def _osm_structures(corpus: Corpus):
         ("id-beyond-int64", _appended(text, node_xml(2**64 + 5, "45.0", "-30.0")), ANY),
         ("ref-beyond-int64", way([1, 2**63], road), ANY),
         ("long-zigzag-way", way([1, 2] * 5000, road), ANY),
+        ("char-ref-arabic-digit", _attribute_replaced(rng, text, "node", "lat",
+                                                      lambda t: "&#x0664;" + t[1:]), REFUSE),
+        ("char-ref-ascii-digit", _attribute_replaced(rng, text, "node", "lat",
+                                                     lambda t: "&#x34;" + t[1:]), ANY),
+        ("bounds-inverted", re.sub(r'minlat="([^"]*)" minlon="([^"]*)" maxlat="([^"]*)" '
+                                   r'maxlon="([^"]*)"', r'minlat="\3" minlon="\4" maxlat="\1" '
+                                   r'maxlon="\2"', text), ANY),
+        ("bounds-missing", re.sub(r"  <bounds [^>]*/>\n", "", text), ANY),
+        ("bounds-far-away", re.sub(r'<bounds [^>]*/>', '<bounds minlat="10" minlon="10" '
+                                   'maxlat="11" maxlon="11"/>', text), ANY),
+        ("bounds-old-style-box", re.sub(r'<bounds [^>]*/>', '<bound box="44.998,-30.003,'
+                                        '45.002,-29.997" origin="x"/>', text), ANY),
+        ("bounds-zero-area", re.sub(r'<bounds [^>]*/>', '<bounds minlat="45" minlon="-30" '
+                                    'maxlat="45" maxlon="-30"/>', text), ANY),
     )  # fmt: skip
 
 
@@ -344,6 +358,7 @@ def gpx_glitch_case(corpus: Corpus, number: int) -> None:
 
 
 _BAD_TIMES = (
+    ("leap-second", "2024-06-30T23:59:60Z"),
     ("month-13", "2024-13-01T10:00:00Z"),
     ("feb-30", "2024-02-30T10:00:00Z"),
     ("hour-25", "2024-05-01T25:00:00Z"),
@@ -411,6 +426,17 @@ def gpx_shape_case(corpus: Corpus, number: int) -> None:
         ("shifted-off-map", gpx([[f"{float(a) + 1:.7f}", b, c, d] for a, b, c, d in points]),
          ANY),
         ("kml-instead", "<kml><Document/></kml>", REFUSE),
+        ("point-without-lon", gpx().replace(f' lon="{first[1]}"', "", 1), REFUSE),
+        ("far-second-segment", gpx().replace("</trkseg></trk>", "</trkseg><trkseg>" + "".join(
+            f'<trkpt lat="{float(a) + 5:.7f}" lon="{b}"/>' for a, b, _, _ in points[:20])
+            + "</trkseg></trk>"), ANY),
+        ("some-ele-missing", gpx([[a, b, c if k % 2 else None, d]
+                                  for k, (a, b, c, d) in enumerate(points)]), ANY),
+        ("times-padded", gpx([[a, b, c, f"\n  {d}\t"] for a, b, c, d in points]), ANY),
+        ("extensions-garbage", gpx().replace("</trkpt>", "<extensions><x:y xmlns:x='urn:x'>"
+                                             "<![CDATA[<trkpt lat='0' lon='0'/>]]></x:y>"
+                                             "</extensions></trkpt>"), ANY),
+        ("lat-lon-swapped", gpx([[b, a, c, d] for a, b, c, d in points]), ANY),
     )  # fmt: skip
     label, text, expect = shapes[number % len(shapes)]
     _gpx_case(corpus, "gpx-shape", label, text, expect)

@@ -81,8 +81,19 @@ def csv_shape_case(corpus: Corpus, number: int) -> None:
         ("osm-is-jobs-file", first_with(osm=CSV), ANY),
         ("id-with-path", first_with(id="../evil"), REFUSE),
         ("very-long-id", first_with(id="x" * 300, out=""), REFUSE),
+        ("many-bad-rows", csv_of([{**first, "id": f"j{k}", "out": f"{k}.blend",
+                                   "speed": "fast"} for k in range(120)]), REFUSE),
+        ("rows-of-commas", good + ",,,,,,\n,,,,,,\n", ANY),
+        ("thousands-of-columns", csv_text([*header, *(f"c{k}" for k in range(5000))], values),
+         REFUSE),
+        ("osm-is-fifo", first_with(osm="fifo.osm"), REFUSE),
+        ("gpx-is-osm", csv_of([{**rows[1], "gpx": OSM}]), ANY),
     )  # fmt: skip
     label, text, expect = shapes[number % len(shapes)]
+    if label == "osm-is-fifo":
+        corpus.add("jobs-csv", label, corpus.batch(CSV), {**corpus.jobs_inputs(), CSV: text},
+                   expect=expect, mention=(CSV,), fifos=("fifo.osm",))  # fmt: skip
+        return
     _jobs_case(corpus, "jobs-csv", label, CSV, text, expect)
 
 
@@ -126,21 +137,30 @@ _OUTS = (
     ("very-long-name", "y" * 250 + ".blend", REFUSE),
     ("nul-in-name", "x\x00y.blend", REFUSE),
     ("newline-in-name", "x\ny.blend", ANY),
+    ("existing-folder", "dir.blend", REFUSE),
+    ("existing-fifo", "fifo.blend", REFUSE),
+    ("symlink-to-input", "link.blend", REFUSE),
 )
+#: What stands at the special outputs' names in the output folder before the batch.
+_OUT_SPECIALS = {
+    "existing-folder": {"folders": ("out", "out/dir.blend")},
+    "existing-fifo": {"fifos": ("out/fifo.blend",)},
+    "symlink-to-input": {"links": (("out/link.blend", OSM, "symlink"),)},
+}
 
 
 def jobs_out_case(corpus: Corpus, number: int) -> None:
     """A job's ``out`` outside the output folder, without .blend, too long or odd."""
     label, out, expect = _OUTS[number % len(_OUTS)]
     row = {**job_rows(corpus.base)[0], "out": out}
-    if number // len(_OUTS) % 2:
+    if (number // len(_OUTS) + number) % 2:
         name, text = JSON, json_list(json_object(json_job(row)))
     else:
         name, text = CSV, csv_of([row])
     # "{case}" in an absolute out is written into the file as the case's folder.
     corpus.add("jobs-out", f"{name[5:]}-{label}", corpus.batch(name),
                {**corpus.jobs_inputs(), name: text}, expect=expect, mention=(name,),
-               templated=(name,))  # fmt: skip
+               templated=(name,), **_OUT_SPECIALS.get(label, {}))  # fmt: skip
 
 
 def json_shape_case(corpus: Corpus, number: int) -> None:
@@ -210,6 +230,10 @@ def json_shape_case(corpus: Corpus, number: int) -> None:
         ("comments", "// jobs\n" + jobs(good), REFUSE),
         ("two-documents", jobs(good) + "\n" + jobs(good), REFUSE),
         ("lone-surrogate", job_with("id", '"\\ud800"'), REFUSE),
+        ("nul-in-osm", job_with("osm", '"city\\u0000.osm"'), REFUSE),
+        ("nul-in-car-blend", job_with("car_blend", '"car\\u0000.blend"'), REFUSE),
+        ("nul-in-id", job_with("id", '"a\\u0000b"'), REFUSE),
+        ("nul-in-waypoints", job_with("waypoints", '"45,-30\\u0000;45.001,-29.999"'), REFUSE),
     )
     label, text, expect = shapes[number % len(shapes)]
     _jobs_case(corpus, "jobs-json", label, JSON, text, expect)
