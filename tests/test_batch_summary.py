@@ -212,3 +212,23 @@ def test_summary_lines_for_one_job_and_several_processes():
     assert one[0] == "memory: RSS after each job: one job: no growth figure (first job +85.0 MiB)"
     several = summary_lines(memory_growth(linear_run(2, pid=1) + linear_run(4, pid=2)))
     assert "over jobs 2-4 of the longest of 2 processes" in several[0]
+
+
+def test_every_process_start_gets_its_own_run_id_even_within_one_second():
+    # The circuit breaker's restart execs the same command: same pid, maybe the same second.
+    from leanroute.batch.job_runner import JobRunner
+
+    runs = {JobRunner().process["run"] for _ in range(50)}
+    assert len(runs) == 50
+
+
+def test_another_run_id_starts_a_new_process_run():
+    first = linear_run(2, pid=7)
+    second = linear_run(2, pid=7)
+    for k, record in enumerate(second):
+        record["process"]["sequence"] = 2 + k  # nothing but the run id tells them apart
+    for record in first:
+        record["process"]["run"] = "7-1-aa"
+    for record in second:
+        record["process"]["run"] = "7-2-bb"
+    assert len(process_runs(first + second)) == 2
