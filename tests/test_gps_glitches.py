@@ -213,6 +213,7 @@ def built_length(city, path) -> float:
         "null island first",
         "null island middle",
         "null island last",
+        "north pole at 180",
         "antipode",
         "5,000 km away",
         "three in a row",
