@@ -43,6 +43,8 @@ def check_input_file(path, what: str = "an input file", option: "str | None" = N
     a file that cannot be looked at. *what* names the file expected ("an OSM file").
     """
     given = os.fspath(path)  # messages name the file as the user wrote it
+    if "\x00" in str(given):
+        raise _error(repr(given), "the path holds a NUL character: no file has that name", option)
     try:
         mode = os.stat(Path(given).expanduser()).st_mode
     except FileNotFoundError:

@@ -20,7 +20,7 @@ from .build_collection import (
     settle_names,
 )
 from .build_swap import Replacement, replace_previous_builds
-from .errors import RouteError
+from .errors import InputFileError, RouteError
 from .materials import make_material
 from .memory_forecast import InputSize, count_input, size_of_file, with_frames
 from .memory_forecast import forecast as stage_forecast
@@ -166,6 +166,12 @@ def route(state: BuildState, stage) -> None:
 
     settings, osm = state.settings, state.osm
     graph = RoadGraph.from_osm(osm, state.xy)
+    if graph.segment_count == 0:  # the file to change is the OSM file: name it
+        raise InputFileError(
+            settings.osm,
+            "has no drivable roads (no highway a car may use): give an OSM file that holds "
+            "the streets of the route",
+        )
     data_bounds = osm.data_bounds()
     if state.track is None:
         from .routing import route_waypoints

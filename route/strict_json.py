@@ -11,6 +11,7 @@ position for an integer of over 4,300 digits and a RecursionError for deep nesti
 - ``NaN``/``Infinity`` and any number that is not finite (``1e999``), an integer of more than
   :data:`.strict_numbers.MAX_INTEGER_DIGITS` digits;
 - a key that appears twice in one object, at any depth (both positions named);
+- a string holding ``\u0000`` or a lone surrogate (no path or name can hold one);
 - nesting deeper than :data:`MAX_DEPTH` (it loops, it never recurses).
 
 Objects come back as :class:`JsonObject` (a dict that also knows the line and column of
@@ -31,7 +32,8 @@ MAX_DEPTH = 64
 _SPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Characters no path, id or name can hold: NUL, and halves of UTF-16 surrogate pairs.
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
 _STRING_ERRORS = (
     ("Unterminated string", "a string that never ends (a '\"' is missing)"),
     ("Invalid control character", "a control character in a string: write \\t, \\n or \\r"),
@@ -201,13 +203,11 @@ class _Parser:
                 (said for start, said in _STRING_ERRORS if error.msg.startswith(start)), error.msg
             )
             raise self.error(reason, error.pos) from None
-        surrogate = _SURROGATE.search(value)
-        if surrogate is not None:
-            raise self.error(
-                f"the string holds \\u{ord(surrogate.group(0)):04x}, half of a character "
-                "(a lone surrogate): not text",
-                pos,
-            )
+        odd = _NOT_TEXT.search(value)
+        if odd is not None:
+            code = ord(odd.group(0))
+            what = "a NUL character" if code == 0 else "half of a character (a lone surrogate)"
+            raise self.error(f"the string holds \\u{code:04x}, {what}: not text", pos)
         return value, end
 
     def number(self, match: "re.Match", pos: int):

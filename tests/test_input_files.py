@@ -134,3 +134,37 @@ def test_the_cli_says_it_in_one_line(tmp_path, city, odd, kind, option, capsys, 
     assert "named pipe (FIFO)" in err[0] or "character device" in err[0]
     assert not EXCEPTION_NAME.search(err[0])
     assert not (tmp_path / "x.blend").exists()
+
+
+TWO_NODES = "<node id='1' lat='45' lon='-30'/><node id='2' lat='45.001' lon='-30'/>"
+A_WAY = "<way id='3'><nd ref='1'/><nd ref='2'/><tag k='{}' v='{}'/></way>"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<osm version='0.6'/>",
+        f"<osm version='0.6'>{TWO_NODES}{A_WAY.format('building', 'yes')}</osm>",
+        f"<osm version='0.6'>{TWO_NODES}{A_WAY.format('highway', 'footway')}</osm>",
+    ],
+    ids=["empty", "buildings only", "footways only"],
+)
+def test_an_osm_file_without_drivable_roads_is_named(factory_scene, tmp_path, body):
+    path = tmp_path / "city.osm"
+    path.write_text(f"<?xml version='1.0'?>\n{body}\n")
+    before = fingerprint()
+    with pytest.raises(InputFileError) as caught:
+        SceneBuild(BuildSettings(osm=path, waypoints=((45.0, -30.0), (45.001, -30.0)))).run()
+    assert str(caught.value) == (
+        f"{path}: has no drivable roads (no highway a car may use): give an OSM file that "
+        "holds the streets of the route"
+    )
+    assert fingerprint() == before
+
+
+def test_a_path_with_a_nul_character_is_one_line():
+    with pytest.raises(InputFileError) as caught:
+        check_input_file("city\x00.osm", "an OSM file", "osm")
+    assert str(caught.value) == (
+        "'city\\x00.osm': the path holds a NUL character: no file has that name (osm)"
+    )

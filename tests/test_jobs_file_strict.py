@@ -82,6 +82,9 @@ SPEED_TWICE = "[\n" + job(speed="30")[:-1] + ', "speed": 5}]'
         (f"[{job()}", (1, None), "the text ends early, where ',' or ']' was expected (cut off?)"),
         (f"[{job()},]", (1, None), "']' where a value was expected"),
         ('[{"osm": "\\ud800"}]', (1, 10), "half of a character (a lone surrogate)"),
+        ('[{"osm": "city\\u0000.osm"}]', (1, 10), "the string holds \\u0000, a NUL character"),
+        ('[{"car_blend": "car\\u0000.blend"}]', (1, 16), "a NUL character: not text"),
+        ('[{"out": "x\\u0000y.blend"}]', (1, 10), "a NUL character: not text"),
     ],
 )
 def test_json_holes_are_refused_at_their_line_and_column(tmp_path, text, where, message):
