@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 
 from ..progress.batch_summary import compare_reports, memory_growth, summary_lines
+from ..progress.checkpoint_load import parse_json
+from ..progress.record_check import report_problem
 from ..progress.timeline_chart import write_timeline_svg
 from ..route.atomic_files import write_text_atomic
-from ..route.errors import LeanRouteError
+from ..route.errors import LeanRouteError, os_error_line
 
 
 def write_batch_report(
@@ -38,12 +40,16 @@ def write_batch_report(
 
 
 def read_batch_report(path) -> dict:
-    """An earlier batch report, checked to be one."""
+    """An earlier batch report, checked to be one (its records' shape too), or one clear line."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise LeanRouteError(f"--compare-to: cannot read {path}: {error}") from None
-    if not isinstance(data, dict) or "jobs" not in data or "batch" not in data:
-        raise LeanRouteError(f"--compare-to: {path} is not a LeanRoute batch report")
+        raw = path.read_bytes()
+    except OSError as error:
+        raise LeanRouteError(f"--compare-to: {os_error_line(error, path)}") from None
+    data, problem = parse_json(raw)
+    if problem is not None:
+        raise LeanRouteError(f"--compare-to: cannot read {path}: {problem}")
+    problem = report_problem(data)
+    if problem is not None:
+        raise LeanRouteError(f"--compare-to: {path} is not a LeanRoute batch report: {problem}")
     return data

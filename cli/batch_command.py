@@ -4,6 +4,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..batch.batch_paths import BatchPaths
 from ..batch.coordinator import BatchOptions, Coordinator
 from ..batch.jobs_file import SETTING_COLUMNS, read_jobs
 from ..batch.sharding import Shard
@@ -40,7 +41,7 @@ def run_batch(args) -> int:
         return JobRunner(
             hygiene=options.hygiene,
             budget=budget,
-            reports_dir=Path(args.out) / "leanroute-batch" / "jobs",
+            reports_dir=BatchPaths(options.out_dir).job_reports,
         )
 
     def worker_command(extra: list[str]) -> list[str]:
@@ -299,7 +300,7 @@ def _run_worker(args, budget: MemoryBudget, restart_above, overrides: dict) -> i
     runner = JobRunner(
         hygiene=not args.no_hygiene,
         budget=budget,
-        reports_dir=Path(args.out) / "leanroute-batch" / "jobs",
+        reports_dir=BatchPaths(Path(args.out).resolve()).job_reports,
     )
 
     def sink(event: str, **fields) -> None:

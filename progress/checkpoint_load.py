@@ -60,8 +60,8 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _parse(raw: bytes) -> "tuple[object, str | None]":
-    """The JSON value in *raw*, or why there is none."""
+def parse_json(raw: bytes) -> "tuple[object, str | None]":
+    """The JSON value in *raw*, or why there is none (never an exception)."""
     if not raw.strip():
         return None, "the file is empty"
     try:
@@ -93,7 +93,7 @@ def read_checkpoint(path: Path) -> "tuple[dict | None, str | None]":
         raise CheckpointError(
             f"{path}: cannot read the checkpoint ({error.strerror}); check its permissions"
         ) from None
-    data, problem = _parse(raw)
+    data, problem = parse_json(raw)
     if problem is None:
         problem = checkpoint_problem(data)
     if problem is None and data.get("format") != FORMAT:
@@ -128,7 +128,7 @@ def read_journal(path: Path, since: int) -> "list[dict]":
         ) from None
     changes = []
     for line in raw.split(b"\n"):
-        change, problem = _parse(line)
+        change, problem = parse_json(line)
         if problem is None and journal_change_problem(change) is None and change["seq"] > since:
             changes.append(change)
     return changes

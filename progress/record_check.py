@@ -186,6 +186,23 @@ def checkpoint_problem(data: object) -> "str | None":
     return None
 
 
+def report_problem(data: object) -> "str | None":
+    """What keeps *data* (read from JSON) from being a batch report, or None."""
+    if not isinstance(data, dict):
+        return f"the file holds {_kind(data)}, not a JSON object"
+    for key in ("batch", "jobs"):
+        if key not in data:
+            return f"it has no {key!r}"
+    problem = _fields_problem(data, {"batch": "object", "jobs": "list", "summary": "object"}, "")
+    if problem:
+        return problem
+    for number, record in enumerate(data["jobs"], start=1):
+        problem = record_problem(record)
+        if problem:
+            return f"jobs: record {number}: {problem}"
+    return None
+
+
 def journal_change_problem(change: object) -> "str | None":
     """What is wrong with one line of a checkpoint journal (``{"seq", "record"}``), or None."""
     if not isinstance(change, dict):

@@ -336,3 +336,27 @@ def test_a_checkpoint_that_cannot_be_read_is_one_clear_line(factory_scene, tmp_p
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"leanroute: error: {checkpoint}: cannot read the checkpoint "
                    "(Permission denied); check its permissions"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('{"batch": {}, "jobs": [1]}', "jobs: record 1: the record is 1, not an object"),
+        ('{"batch": [], "jobs": []}', "batch is a list, not an object"),
+        ('{"batch": {}, "jobs": {}}', "jobs is an object, not a list"),
+        (
+            '{"batch": {}, "jobs": [{"id": "a", "status": "done", "metrics": {"rss": '
+            '{"peak": "9 MB"}}}]}',
+            "job 'a': metrics: rss: peak is '9 MB' (text)",
+        ),
+        ('{"batch": {}, "jobs": [{"id": "a", "status": "done", "attempts": NaN}]}', "NaN"),
+    ],
+)
+def test_a_hand_edited_report_to_compare_to_is_one_clear_line(tmp_path, capsys, text, words):
+    report = tmp_path / "report.json"
+    report.write_text(text)
+    jobs = write_csv(tmp_path / "jobs.csv", job_rows(1))
+    code = main(["batch", str(jobs), "--out", str(tmp_path / "out"), "--compare-to", str(report)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1, err
+    assert err[0].startswith("leanroute: error: --compare-to: ") and words in err[0]
