@@ -253,7 +253,7 @@ ODD_NUMBERS = (
     ("hex", lambda t: "0x1F", _BOTH),
     ("trailing-garbage", lambda t: t + "m", _BOTH),
     ("decimal-comma", lambda t: t.replace(".", ",") if "." in t else t + ",5", _BOTH),
-    ("inner-space", lambda t: t[:1] + " " + t[1:], _BOTH),
+    ("inner-space", lambda t: t[:1] + " " + (t[1:] or "0"), _BOTH),
     ("no-break-space", lambda t: "\u00a0" + t, _BOTH),
     ("thai", _script("".join(chr(0x0E50 + k) for k in range(10))), _BOTH),
     ("double-sign", lambda t: "--" + t.lstrip("-"), _BOTH),

@@ -13,7 +13,9 @@ Kinds (each a function adding one case; see the modules for the lists they walk)
   outputs outside the output folder or without .blend; JSON duplicate keys, NaN, huge ints,
   deep nesting, wrong types and tops;
 - options (:mod:`helpers.fuzz_options`): odd numbers and frames, waypoints, outputs that are
-  inputs, folders or FIFOs, car files that are not .blend files.
+  inputs, folders, FIFOs or links to inputs, car files that are not .blend files; batch
+  options (shards, workers, budgets, --compare-to, --out);
+- stacked (:mod:`helpers.fuzz_stacked`): two to four random mutations on one OSM or GPX file.
 
 :func:`generate` makes ``count * scale`` cases of each kind: the same seed and scale give the
 same cases, byte for byte, and a larger scale keeps a smaller one's kinds and lists.
@@ -37,6 +39,7 @@ from helpers.fuzz_files import (
 )
 from helpers.fuzz_jobs import csv_shape_case, jobs_number_case, jobs_out_case, json_shape_case
 from helpers.fuzz_options import batch_option_case, option_case, path_case
+from helpers.fuzz_stacked import stacked_case
 
 #: (kind, cases at scale 1): each fixed list walked once, the odd numbers (25) at least once.
 KINDS = (
@@ -58,6 +61,7 @@ KINDS = (
     (option_case, 48),
     (path_case, 31),
     (batch_option_case, 22),
+    (stacked_case, 30),
 )
 
 

@@ -49,7 +49,7 @@ def _inputs(corpus: Corpus, which: int):
     return choices[which % len(choices)]
 
 
-def _mutations(rng, data: bytes):
+def byte_mutations(rng, data: bytes):
     """(label, make, expect) byte mutations of *data*, drawing positions from *rng*."""
     size = len(data)
     at = rng.randrange(min(60, size - 1), size)  # past the declaration or header
@@ -91,7 +91,7 @@ def _mutations(rng, data: bytes):
 def bytes_case(corpus: Corpus, number: int) -> None:
     """A byte-level mutation of the OSM, GPX, CSV or JSON input, in turn."""
     name, data, args, others = _inputs(corpus, number)
-    mutations = _mutations(corpus.rng, data)
+    mutations = byte_mutations(corpus.rng, data)
     label, make, expect = mutations[(number // 4 + number % 4) % len(mutations)]
     mutated = make()
     corpus.add(f"bytes-{name.split('.')[1]}", label, args, {**others, name: mutated},
@@ -101,7 +101,7 @@ def bytes_case(corpus: Corpus, number: int) -> None:
 # -- OSM -------------------------------------------------------------------------------------
 
 #: (label, element, attribute, float or int) of every numeric OSM attribute.
-_NUMERIC_ATTRIBUTES = (
+NUMERIC_ATTRIBUTES = (
     ("node-lat", "node", "lat", "float"),
     ("node-lon", "node", "lon", "float"),
     ("node-id", "node", "id", "int"),
@@ -113,7 +113,7 @@ _NUMERIC_ATTRIBUTES = (
 )
 
 
-def _attribute_replaced(rng, text: str, element: str, attribute: str, value_of) -> str:
+def attribute_replaced(rng, text: str, element: str, attribute: str, value_of) -> str:
     """*value_of(original)* as the *attribute* of a random *element* of *text*."""
     pattern = re.compile(rf'<{element} [^>]*?\b{attribute}="([^"]*)"')
     match = rng.choice(list(pattern.finditer(text)))
@@ -124,9 +124,9 @@ def _attribute_replaced(rng, text: str, element: str, attribute: str, value_of) 
 def osm_number_case(corpus: Corpus, number: int) -> None:
     """An odd number (each in turn) in a random numeric attribute of the OSM file."""
     rng = corpus.rng
-    label, element, attribute, kind = rng.choice(_NUMERIC_ATTRIBUTES)
+    label, element, attribute, kind = rng.choice(NUMERIC_ATTRIBUTES)
     odd_label, transform, refused_for = ODD_NUMBERS[number % len(ODD_NUMBERS)]
-    text = _attribute_replaced(rng, corpus.base.osm, element, attribute, transform)
+    text = attribute_replaced(rng, corpus.base.osm, element, attribute, transform)
     corpus.add("osm-number", f"{label}-{odd_label}", corpus.build_route(), {OSM: text},
                expect=REFUSE if kind in refused_for else ANY, mention=(OSM,))  # fmt: skip
 
@@ -140,9 +140,13 @@ def _moved(text: str, node_id: int, lat, lon) -> str:
                   node_xml(node_id, lat, lon).strip(), text)  # fmt: skip
 
 
-def _osm_structures(corpus: Corpus):
-    """(label, mutated OSM text, expect): ranges, glitches, ids, refs, rings, relations, tags."""
-    base, rng, text = corpus.base, corpus.rng, corpus.base.osm
+def osm_structures(corpus: Corpus, text: "str | None" = None):
+    """(label, mutated OSM text, expect): ranges, glitches, ids, refs, rings, relations, tags.
+
+    Each changes *text* (by default the base city).
+    """
+    base, rng = corpus.base, corpus.rng
+    text = base.osm if text is None else text
     node, highway = rng.choice(base.node_ids), rng.choice(base.highway_ways)
     outer, inner = COURTYARD_WAYS
     mp = {"type": "multipolygon", "building": "yes"}
@@ -206,9 +210,9 @@ def _osm_structures(corpus: Corpus):
         ("id-beyond-int64", _appended(text, node_xml(2**64 + 5, "45.0", "-30.0")), ANY),
         ("ref-beyond-int64", way([1, 2**63], road), ANY),
         ("long-zigzag-way", way([1, 2] * 5000, road), ANY),
-        ("char-ref-arabic-digit", _attribute_replaced(rng, text, "node", "lat",
+        ("char-ref-arabic-digit", attribute_replaced(rng, text, "node", "lat",
                                                       lambda t: "&#x0664;" + t[1:]), REFUSE),
-        ("char-ref-ascii-digit", _attribute_replaced(rng, text, "node", "lat",
+        ("char-ref-ascii-digit", attribute_replaced(rng, text, "node", "lat",
                                                      lambda t: "&#x34;" + t[1:]), ANY),
         ("bounds-inverted", re.sub(r'minlat="([^"]*)" minlon="([^"]*)" maxlat="([^"]*)" '
                                    r'maxlon="([^"]*)"', r'minlat="\3" minlon="\4" maxlat="\1" '
@@ -225,7 +229,7 @@ def _osm_structures(corpus: Corpus):
 
 def osm_structure_case(corpus: Corpus, number: int) -> None:
     """A structural change to the OSM file (each in turn; again with other random nodes)."""
-    structures = _osm_structures(corpus)
+    structures = osm_structures(corpus)
     label, text, expect = structures[number % len(structures)]
     corpus.add("osm-structure", label, corpus.build_route(), {OSM: text}, expect=expect,
                mention=(OSM,))  # fmt: skip
@@ -329,7 +333,7 @@ def gpx_number_case(corpus: Corpus, number: int) -> None:
     _gpx_case(corpus, "gpx-number", f"{('lat', 'lon')[axis]}-{label}", corpus.gpx(points), expect)
 
 
-_GLITCHES = (
+GLITCHES = (
     ("zero-zero", "0", "0"),
     ("zero-zero-decimals", "0.0000000", "0.0000000"),
     ("far-north", "65.0", "-30.0"),
@@ -344,8 +348,8 @@ def gpx_glitch_case(corpus: Corpus, number: int) -> None:
     """A GPS glitch: one or three fixes far from the rest, first, last or inside the track."""
     rng = corpus.rng
     points = track_points(corpus.base)
-    label, lat, lon = _GLITCHES[number % len(_GLITCHES)]
-    where = ("first", "last", "inside", "three-inside")[(number // len(_GLITCHES) + number) % 4]
+    label, lat, lon = GLITCHES[number % len(GLITCHES)]
+    where = ("first", "last", "inside", "three-inside")[(number // len(GLITCHES) + number) % 4]
     spots = {
         "first": [0],
         "last": [len(points) - 1],
@@ -357,7 +361,7 @@ def gpx_glitch_case(corpus: Corpus, number: int) -> None:
     _gpx_case(corpus, "gpx-glitch", f"{label}-{where}", corpus.gpx(points))
 
 
-_BAD_TIMES = (
+BAD_TIMES = (
     ("leap-second", "2024-06-30T23:59:60Z"),
     ("month-13", "2024-13-01T10:00:00Z"),
     ("feb-30", "2024-02-30T10:00:00Z"),
@@ -382,15 +386,15 @@ def gpx_time_case(corpus: Corpus, number: int) -> None:
     """Bad times on one point or all; times backwards, equal, missing or hours apart."""
     rng = corpus.rng
     points = track_points(corpus.base)
-    order = number % (len(_BAD_TIMES) + 4)
-    if order < len(_BAD_TIMES):
-        label, value = _BAD_TIMES[order]
-        every = number // len(_BAD_TIMES) % 2 == 0
+    order = number % (len(BAD_TIMES) + 4)
+    if order < len(BAD_TIMES):
+        label, value = BAD_TIMES[order]
+        every = number // len(BAD_TIMES) % 2 == 0
         for spot in range(len(points)) if every else [rng.randrange(len(points))]:
             points[spot][3] = value
         label += "-all" if every else "-one"
     else:
-        label = ("backwards", "all-same", "one-missing", "hours-apart")[order - len(_BAD_TIMES)]
+        label = ("backwards", "all-same", "one-missing", "hours-apart")[order - len(BAD_TIMES)]
         if label == "backwards":
             for point, time in zip(points, [p[3] for p in points][::-1], strict=True):
                 point[3] = time
@@ -442,14 +446,14 @@ def gpx_shape_case(corpus: Corpus, number: int) -> None:
     _gpx_case(corpus, "gpx-shape", label, text, expect)
 
 
-_ELEVATIONS = ("1_0", "\u0661\u0662", "nan", "inf", "1e999", "-1e308", "high", "", "9" * 400)
+ELEVATIONS = ("1_0", "\u0661\u0662", "nan", "inf", "1e999", "-1e308", "high", "", "9" * 400)
 
 
 def gpx_ele_case(corpus: Corpus, number: int) -> None:
     """Garbage elevations on one point or on all."""
     points = track_points(corpus.base)
-    value = _ELEVATIONS[number % len(_ELEVATIONS)]
-    every = number // len(_ELEVATIONS) % 2 == 0
+    value = ELEVATIONS[number % len(ELEVATIONS)]
+    every = number // len(ELEVATIONS) % 2 == 0
     for spot in range(len(points)) if every else [corpus.rng.randrange(len(points))]:
         points[spot][2] = value
     shown = value if value.isascii() and len(value) < 9 else "odd"
