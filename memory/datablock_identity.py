@@ -13,10 +13,13 @@ process that read it. A data-block is LeanRoute's own only when
   data-block of that build has its recorded ``session_uid`` any more (the file was reloaded,
   so every key changed) and the name alone decides.
 
-Tags written before identities existed (a bare token) are taken as they are. Nothing here
-keeps ``bpy`` objects between calls; it works after undo, file load and in a new session.
+Tags written before identities existed (a bare token) are trusted for the first data-block
+of each type and base name of a build (the others are copies) and get an identity at the
+next :func:`disown_copies`. Nothing here keeps ``bpy`` objects between calls; it works after
+undo, file load and in a new session.
 """
 
+import re
 import uuid
 
 import bpy
@@ -28,6 +31,7 @@ OWNER_KEY = "leanroute_owner"
 #: ``{"name", "process", "key"}``: the data-block's identity when it was tagged.
 IDENTITY_KEY = "leanroute_identity"
 
+_SUFFIX = re.compile(r"\.\d{3,}$")
 # session_uid values are per process: one from another process says nothing.
 _PROCESS = uuid.uuid4().hex[:16]
 _HAS_SESSION_UID = "session_uid" in bpy.types.ID.bl_rna.properties.keys()  # noqa: SIM118
@@ -126,6 +130,7 @@ class Ownership:
 
     def __init__(self):
         self._builds_with_originals: set[str] | None = None
+        self._legacy: dict[tuple[str, str, str], str] | None = None
 
     def ours(self, idb: "bpy.types.ID") -> bool:
         """True if *idb* is a data-block a LeanRoute build itself created (or legacy-tagged)."""
@@ -133,7 +138,9 @@ class Ownership:
         if token is None:
             return False
         if idb.get(IDENTITY_KEY) is None:
-            return True  # tagged before identities were recorded
+            # Tagged before identities were recorded: of the same build's data-blocks of one
+            # type and base name, only the first by name is the build's, the rest copies.
+            return self._legacy_first().get(_legacy_group(idb, token)) == idb.name
         fields = _identity(idb)
         # An identity edited by hand is not trusted; a new name is a copy's or the user's.
         if fields is None or fields[0] != idb.name:
@@ -143,6 +150,17 @@ class Ownership:
             return True
         # Same process, another key: a copy, unless the whole build was re-keyed (reloaded).
         return token not in self._originals()
+
+    def _legacy_first(self) -> "dict[tuple[str, str, str], str]":
+        if self._legacy is None:
+            first: dict[tuple[str, str, str], str] = {}
+            for _, idb, token in tagged_ids():
+                if idb.get(IDENTITY_KEY) is None:
+                    group = _legacy_group(idb, token)
+                    if group not in first or idb.name < first[group]:
+                        first[group] = idb.name
+            self._legacy = first
+        return self._legacy
 
     def _originals(self) -> "set[str]":
         if self._builds_with_originals is None:
@@ -155,6 +173,10 @@ class Ownership:
         return self._builds_with_originals
 
 
+def _legacy_group(idb: "bpy.types.ID", token: str) -> "tuple[str, str, str]":
+    return type(idb).__name__, token, _SUFFIX.sub("", idb.name)
+
+
 def is_ours(idb: "bpy.types.ID") -> bool:
     """:meth:`Ownership.ours` for a single data-block."""
     return Ownership().ours(idb)
@@ -163,10 +185,18 @@ def is_ours(idb: "bpy.types.ID") -> bool:
 def disown_copies(extra_keys=()) -> int:
     """Remove inherited LeanRoute tags from copies (data-blocks that are not ours); how many.
 
-    From then on a copy is plainly the user's, whatever it is renamed to later.
+    From then on a copy is plainly the user's, whatever it is renamed to later. Our own
+    data-blocks still tagged the old way (no identity) get one now.
     """
     ownership = Ownership()
-    copies = [idb for _, idb, _ in tagged_ids() if not ownership.ours(idb)]
+    copies, legacy = [], []
+    for _, idb, _ in tagged_ids():
+        if not ownership.ours(idb):
+            copies.append(idb)
+        elif idb.get(IDENTITY_KEY) is None:
+            legacy.append(idb)
     for idb in copies:
         disown(idb, extra_keys)
+    for idb in legacy:
+        restamp(idb)
     return len(copies)

@@ -23,7 +23,7 @@ from helpers.user_edits import (
     tagged_count,
 )
 
-from leanroute.memory.datablock_identity import is_ours, owner_token
+from leanroute.memory.datablock_identity import IDENTITY_KEY, is_ours, owner_token, tagged_ids
 from leanroute.memory.datablock_owner import remove_tagged_orphans
 from leanroute.route.build_collection import BUILD_TAG_KEYS, all_builds
 from leanroute.route.errors import RouteError
@@ -266,6 +266,25 @@ def test_ownership_survives_a_save_and_reload(city, tmp_path):
     build(city)
     assert tagged_count() == per_build
     assert marked()["copy after reload"].users_collection
+    assert copy is not None
+
+
+def test_copies_in_a_file_tagged_before_identities_are_the_users(city, tmp_path):
+    build(city)
+    per_build = tagged_count()
+    for _, idb, _ in list(tagged_ids()):  # as an earlier LeanRoute tagged them: token only
+        del idb[IDENTITY_KEY]
+    copy = mark(duplicate(build_object("LeanRoute Buildings")), "copy")
+    collection_copy = mark(the_build().copy(), "collection copy")
+    bpy.context.scene.collection.children.link(collection_copy)
+    held = len(collection_copy.objects)
+    save_and_reload(tmp_path / "old.blend")
+    assert len(all_builds(bpy.context.scene)) == 1, "the copied collection is no build"
+
+    build(city)
+    assert {"copy", "collection copy"} <= set(marked())
+    assert len(marked()["collection copy"].objects) == held
+    assert tagged_count() == per_build, "copies untagged, the old build replaced whole"
     assert copy is not None
 
 
