@@ -7,12 +7,24 @@ per-job claims that keep batches sharing the folder from running a job twice und
 ``claims/``.
 """
 
+import errno
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .sharding import Shard
 
 STATE_FOLDER = "leanroute-batch"
+
+
+def state_file_problem(path: Path, what: str, error: OSError) -> str:
+    """One line for a state file (the lock, a claim) that cannot be opened: what to do."""
+    if error.errno == errno.EISDIR:
+        reason = "it is a folder"
+    elif error.errno == errno.EINVAL:
+        reason = "it is not a regular file (a FIFO, a device?)"
+    else:
+        reason = (error.strerror or str(error)).lower()
+    return f"{path}: {reason}, but it should be the batch's {what}; move it away and run again"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 
 from ..progress.event_log import end_torn_line, write_all
+from ..route.errors import LeanRouteError
+from .batch_paths import state_file_problem
 
 try:
     import fcntl
@@ -107,7 +109,11 @@ class JobClaims:
     def claim(self, job_id: str) -> "Claim | None":
         """Claim *job_id* now; None while another process holds it."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path(job_id), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path(job_id), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as error:
+            problem = state_file_problem(self.path(job_id), f"claim file of job {job_id!r}", error)
+            raise LeanRouteError(problem) from None
         if fcntl is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -115,8 +121,8 @@ class JobClaims:
                 os.close(fd)
                 return None
         try:
-            end_torn_line(fd)  # held now: a line a killed claimer tore is ended safely
-        except OSError:
+            end_torn_line(fd, self.path(job_id))  # held: a line a killed claimer tore is ended
+        except BaseException:
             os.close(fd)
             raise
         return Claim(job_id, self.path(job_id), fd, self.by)

@@ -10,8 +10,13 @@ interleave mid-way. A process killed mid-write can leave a truncated last line;
 import contextlib
 import json
 import os
+import stat
 import time
 from pathlib import Path
+
+from ..route.errors import LeanRouteError
+
+_APPEND_ONLY = "but LeanRoute appends its records there: move it away and run the command again"
 
 
 def open_for_appending(path: "str | os.PathLike[str]") -> int:
@@ -20,18 +25,28 @@ def open_for_appending(path: "str | os.PathLike[str]") -> int:
     A process killed in the middle of a line leaves it without its newline; the next line
     appended would join it and be lost with it, so the torn line is ended first.
     """
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        end_torn_line(fd)
-    except OSError:
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    except IsADirectoryError:
+        raise LeanRouteError(f"{path}: is a folder, {_APPEND_ONLY}") from None
+    try:
+        end_torn_line(fd, path)
+    except BaseException:
         os.close(fd)
         raise
     return fd
 
 
-def end_torn_line(fd: int) -> None:
-    """Add the newline a line cut short by a kill lacks (*fd* appends and can be read)."""
-    size = os.fstat(fd).st_size
+def end_torn_line(fd: int, path: "str | os.PathLike[str]") -> None:
+    """Add the newline a line cut short by a kill lacks (*fd* appends and can be read).
+
+    Raises LeanRouteError when *path* is not a regular file: appending to a FIFO would hang
+    once its buffer is full, and to a device would lose every line.
+    """
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise LeanRouteError(f"{path}: is not a regular file (a FIFO, a device?), {_APPEND_ONLY}")
+    size = info.st_size
     if size and os.pread(fd, 1, size - 1) != b"\n":
         write_all(fd, b"\n")
 
@@ -47,6 +62,7 @@ class EventLog:
     """Appends events to the JSON-lines file *path* (created, with its folder, if missing)."""
 
     def __init__(self, path: "str | os.PathLike[str]") -> None:
+        self._fd: int | None = None  # so __del__ copes with an __init__ that failed
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # A raw descriptor, not a buffered file object: each line reaches the OS in one

@@ -360,3 +360,29 @@ def test_a_hand_edited_report_to_compare_to_is_one_clear_line(tmp_path, capsys, 
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1, err
     assert err[0].startswith("leanroute: error: --compare-to: ") and words in err[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.parametrize(
+    ("name", "make", "words"),
+    [
+        ("events.jsonl", os.mkfifo, "is not a regular file"),
+        ("events.jsonl", os.mkdir, "is a folder"),
+        ("lock", os.mkfifo, "it is not a regular file (a FIFO, a device?), but it should be"),
+        ("lock", os.mkdir, "it is a folder, but it should be the batch's lock file"),
+        ("claims/lisbon-01.claim", os.mkdir, "claim file of job 'lisbon-01'"),
+        ("claims/lisbon-01.claim", os.mkfifo, "is not a regular file"),
+    ],
+)
+def test_something_else_in_place_of_a_state_file_is_one_line_not_a_hang(
+    factory_scene, tmp_path, capsys, name, make, words
+):
+    out = tmp_path / "out"
+    (out / "leanroute-batch" / "claims").mkdir(parents=True)
+    make(out / "leanroute-batch" / name)
+    jobs = write_csv(tmp_path / "jobs.csv", job_rows(1, cities=("lisbon",)))
+    assert run_batch(jobs, out) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0] and "move it away" in err[0], err
+    assert str(out / "leanroute-batch" / name) in err[0]
+    assert not (out / "lisbon-01.blend").exists()
