@@ -9,7 +9,8 @@ keeps whatever the cases before it built, with the user's own data-blocks in it.
 - print no traceback and no Python exception name, and fail with one line starting
   ``leanroute: error:`` (a jobs file may list its bad rows below it) naming the file or option
   to blame when the input itself is the problem;
-- leave its inputs' bytes as they were, and the user's data-blocks and their links;
+- leave its inputs' bytes as they were, the user's data-blocks and their links, and no new
+  orphan data-block;
 - on failure, leave the scene exactly as it was and no file behind;
 - on success, write a .blend (and the report) and nothing else, with a scene within
   5 km of the origin and every key inside the scene's frame range.
@@ -31,6 +32,7 @@ from helpers.fuzz_checks import (
     is_blend,
     make_user_data,
     message_problems,
+    orphans,
     scene_changes,
     scene_state,
     temporaries,
@@ -158,9 +160,12 @@ def _outcome_problems(case, argv, code, out: str, err: str) -> list[str]:
     return problems + message_problems(code, out, err, mention, jobs_listing=batch)
 
 
-def _scene_problems(argv, code, before: dict) -> list[str]:
-    """The user's data kept; a failure leaves the scene as it was; a build is sane."""
+def _scene_problems(argv, code, before: dict, orphans_before: set) -> list[str]:
+    """The user's data kept, no new orphans; a failure leaves the scene; a build is sane."""
     problems = user_data_problems()
+    left = sorted(orphans() - orphans_before)
+    if left:
+        problems.append(f"orphan data-blocks left: {left[:4]}")
     if code == 0 and argv[0] == "build":
         return problems + built_scene_problems()
     if code != 0:
@@ -174,7 +179,7 @@ def run_case(case, folder, capfd) -> "tuple[int | None, str, list[str]]":
     """Run *case* in *folder*: its exit code, stderr and every broken promise as a sentence."""
     _write_case(case, folder)
     argv = case.argv(folder)
-    files_before, scene_before = tree(folder), scene_state()
+    files_before, scene_before, orphans_before = tree(folder), scene_state(), orphans()
     handlers = {number: signal.getsignal(number) for number in HANDLED_SIGNALS}
     capfd.readouterr()
     code, problems = _run(argv)
@@ -185,7 +190,7 @@ def run_case(case, folder, capfd) -> "tuple[int | None, str, list[str]]":
     if {number: signal.getsignal(number) for number in HANDLED_SIGNALS} != handlers:
         problems.append("signal handlers were not restored")
     problems += _file_problems(case, argv, code, files_before, tree(folder), folder)
-    problems += _scene_problems(argv, code, scene_before)
+    problems += _scene_problems(argv, code, scene_before, orphans_before)
     if problems:
         problems.append(f"(exit {code}; stderr: {err.strip().splitlines()[:3]})")
     return code, err, problems

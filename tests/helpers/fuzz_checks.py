@@ -108,6 +108,18 @@ def scene_state() -> dict:
     return fingerprint()
 
 
+def orphans() -> set:
+    """(collection, name) of every data-block nothing uses (no users, no fake user)."""
+    from leanroute.memory.blender_stats import id_collections
+
+    return {
+        (name, block.name)
+        for name in id_collections()
+        for block in getattr(bpy.data, name)
+        if block.users == 0
+    }
+
+
 def scene_changes(before: dict, after: dict) -> list[str]:
     """What differs between two :func:`scene_state` results, briefly."""
     changes = []
