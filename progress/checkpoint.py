@@ -96,8 +96,10 @@ class Checkpoint:
             return cls(path, fresh)
         data, problem = read_checkpoint(path)
         if problem is not None:
+            moved = MovedAside(move_aside(path), problem)
             checkpoint = cls(path, fresh)
-            checkpoint.moved_aside = MovedAside(move_aside(path), problem)
+            checkpoint.moved_aside = moved
+            checkpoint._snapshot_bytes = 0  # the damaged file is replaced at the first save
             return checkpoint
         if data.get("version", 0) > VERSION:
             raise CheckpointError(

@@ -135,10 +135,13 @@ def read_journal(path: Path, since: int) -> "list[dict]":
 
 
 def move_aside(path: Path) -> Path:
-    """Rename the checkpoint *path* (and its journal) to ``<stem>.corrupt-N<suffix>``.
+    """Keep the checkpoint *path* (and its journal) as ``<stem>.corrupt-N<suffix>``.
 
     N is the first number free for both, so an earlier damaged checkpoint kept the same way
-    is never overwritten. Returns the checkpoint's new path.
+    is never overwritten. A regular file gets its new name as a second link and keeps the
+    old one until the rebuilt checkpoint replaces it (atomically): a kill while the batch
+    rebuilds leaves the damaged file where it was, to be kept and rebuilt again, never no
+    checkpoint at all. Anything else (a folder, a FIFO) is renamed. Returns the new path.
     """
     path, journal = Path(path), journal_path(path)
     number = 1
@@ -149,12 +152,26 @@ def move_aside(path: Path) -> Path:
             break
         number += 1
     try:
-        os.rename(path, aside)
-        if present(journal):
-            os.rename(journal, journal_aside)
+        _keep(journal, journal_aside)  # first: the checkpoint's own name is what says "damaged"
+        _keep(path, aside)
     except OSError as error:
         raise CheckpointError(
             f"{path}: the checkpoint is damaged and cannot be moved aside ({error.strerror}); "
             "move it away yourself and run the command again"
         ) from None
     return aside
+
+
+def _keep(path: Path, aside: Path) -> None:
+    """Give *path* the name *aside* too (a link), or rename it when it cannot be linked."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(mode):
+        try:
+            os.link(path, aside)
+            return
+        except OSError:  # no hard links here (some network or FAT file systems)
+            pass
+    os.rename(path, aside)

@@ -47,8 +47,14 @@ def end_torn_line(fd: int, path: "str | os.PathLike[str]") -> None:
     if not stat.S_ISREG(info.st_mode):
         raise LeanRouteError(f"{path}: is not a regular file (a FIFO, a device?), {_APPEND_ONLY}")
     size = info.st_size
-    if size and os.pread(fd, 1, size - 1) != b"\n":
+    if size and _last_byte(fd, size) != b"\n":
         write_all(fd, b"\n")
+
+
+def _last_byte(fd: int, size: int) -> bytes:
+    # lseek + read, not pread (Windows has none); with O_APPEND, writes still go to the end.
+    os.lseek(fd, size - 1, os.SEEK_SET)
+    return os.read(fd, 1)
 
 
 def write_all(fd: int, data: bytes) -> None:

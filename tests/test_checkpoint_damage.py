@@ -170,11 +170,14 @@ def test_a_damaged_checkpoint_is_moved_aside_with_the_reason(tmp_path, kind):
     assert moved is not None and words in moved.reason
     assert moved.path == tmp_path / "checkpoint.corrupt-1.json"
     assert moved.path.read_bytes() == raw  # kept as it was
-    assert checkpoint.jobs == {} and not path.exists()
-    # The new checkpoint works: a plan, a run, a record, read back.
+    assert checkpoint.jobs == {}
+    # Killed before the new checkpoint is saved: the damaged one is still there, kept again.
+    assert Checkpoint.open(path, HEADER).moved_aside.path.name == "checkpoint.corrupt-2.json"
+    # The new checkpoint works: a plan, a run (which replaces the damaged file), a record.
     job = FakeJob("a", tmp_path / "a.blend")
     assert [j.id for j in checkpoint.plan([job]).pending] == ["a"]
     checkpoint.start_run(mode="in-process")
+    assert json.loads(path.read_text())["format"] == "leanroute-batch-checkpoint"
     checkpoint.record({"id": "a", "status": "done", "finished_at": 2.0})
     again = Checkpoint.open(path, HEADER)
     assert again.moved_aside is None and again.jobs["a"]["status"] == "done"
@@ -224,11 +227,12 @@ def test_earlier_damaged_checkpoints_are_never_overwritten(tmp_path):
     (tmp_path / "checkpoint.journal.corrupt-2.jsonl").write_text("second's journal")
     path.write_text("[]")
     journal.write_text('{"seq": 1, "record": {"id": "a", "status": "done"}}\n')
-    moved = Checkpoint.open(path, HEADER).moved_aside
-    assert moved.path == tmp_path / "checkpoint.corrupt-3.json"
+    checkpoint = Checkpoint.open(path, HEADER)
+    assert checkpoint.moved_aside.path == tmp_path / "checkpoint.corrupt-3.json"
     assert (tmp_path / "checkpoint.journal.corrupt-3.jsonl").read_text().startswith('{"seq"')
     assert (tmp_path / "checkpoint.corrupt-1.json").read_text() == "first"
-    assert not journal.exists()
+    checkpoint.start_run()
+    assert not journal.exists() and checkpoint.jobs == {}
 
 
 @pytest.mark.parametrize(
