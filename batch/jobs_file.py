@@ -65,6 +65,10 @@ _ID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ
 _ID_LENGTH = 128
 #: Problems listed in the error at most; the count says how many more there were.
 MAX_LISTED = 50
+#: More jobs than this in one file are refused (a million-row file is a mistake).
+MAX_JOBS = 100_000
+#: A jobs file larger than this is refused before it is read whole (100,000 jobs fit).
+MAX_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,11 @@ def _read_text(path: Path) -> str:
     """The jobs file's text: a regular file, UTF-8 (a BOM allowed), no NUL bytes."""
     try:
         with open_input(path, "a jobs file") as stream:
-            data = stream.read()
+            data = stream.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise JobsFileError(
+                path, f"is larger than {MAX_BYTES >> 20} MiB, too large for a jobs file: split it"
+            )
     except InputFileError as error:
         reason = error.reason
         raise JobsFileError(
@@ -242,10 +250,6 @@ def _csv_rows(path: Path, text: str) -> list[tuple[str, dict]]:
         return rows
     except csv.Error as error:
         raise JobsFileError(path, f"is not valid CSV: {error}", line=reader.line_num) from None
-
-
-#: More jobs than this in one file are refused (a million-row file is a mistake).
-MAX_JOBS = 100_000
 
 
 def _check_header(path: Path, header: list[str]) -> None:

@@ -355,3 +355,11 @@ def test_a_jobs_file_that_is_not_a_regular_file_is_refused_unopened(tmp_path, od
     os.symlink(path, jobs)
     error = refused(jobs, tmp_path / "out")
     assert str(error).startswith(f"{jobs}: {what}, not a jobs file: give a regular file")
+
+
+def test_a_jobs_file_too_large_to_be_one_is_refused_before_it_is_read_whole(tmp_path):
+    path = tmp_path / "jobs.csv"
+    with open(path, "wb") as handle:
+        handle.truncate((256 << 20) + 1)  # sparse: no disk used
+    error = refused(path, tmp_path)
+    assert str(error) == f"{path}: is larger than 256 MiB, too large for a jobs file: split it"
