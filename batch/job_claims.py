@@ -54,7 +54,7 @@ def read_history(path: Path) -> "list[dict]":
     for line in raw.split(b"\n"):
         try:
             entry = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue  # torn by a kill mid-write, or empty
         if isinstance(entry, dict) and isinstance(entry.get("status"), str):
             history.append(entry)

@@ -133,7 +133,7 @@ def read_events(path: "str | os.PathLike[str]") -> "list[dict]":
             continue
         try:
             event = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # torn, or nested past what Python parses
             continue
         if isinstance(event, dict):
             events.append(event)

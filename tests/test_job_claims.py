@@ -210,3 +210,37 @@ def test_only_missing_job_reports_are_written_again(tmp_path, job):
     (paths.job_reports / f"{job.id}.json").write_text("the build's own report")
     assert write_missing_reports(paths, [job], records) == []  # never replaced
     assert (paths.job_reports / f"{job.id}.json").read_text() == "the build's own report"
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        b"[" * 100_000,
+        b"9" * 5000,
+        b'{"status": 5}',
+        b"null",
+        b'{"id": "lisbon-01", "status": "done", "fingerprint": null, "out_bytes": "2000"}',
+        b'{"id": "lisbon-01", "status": "running", "started_at": "soon", "fingerprint": 1}',
+        b'{"id": "lisbon-01", "status": "failed", "finished_at": [], "reason": {"a": 1}}',
+        b'{"id": "lisbon-01", "status": "finished", "by": 7}',
+    ],
+)
+def test_a_hand_edited_claim_history_never_raises(tmp_path, job, entry):
+    paths = BatchPaths(tmp_path / "out")
+    paths.create()
+    build_output(job, paths, report=False)
+    claims = JobClaims(paths.claims, by="batch")
+    path = claims.path(job.id)
+    path.write_bytes(entry + b"\n" + entry)  # the second copy torn: no newline
+    for fingerprint in (job.fingerprint, None):
+        history = [
+            {**e, "fingerprint": fingerprint} if isinstance(e, dict) else e
+            for e in claims.history(job.id)
+        ]
+        report = paths.job_reports / f"{job.id}.json"
+        complete_output(job, report, history)
+        settled_elsewhere(job, history, report, since=time.time(), retry_failed=True)
+    claim = claims.claim(job.id)
+    claim.note("running", fingerprint=job.fingerprint)
+    assert claim.history()[-1]["status"] == "running"
+    claim.release()
