@@ -120,10 +120,14 @@ def _file_problems(case, argv, code, before: dict, after: dict, folder) -> list[
 def _output_problems(argv, after: dict, folder) -> list[str]:
     """A successful build's .blend (with or without the suffix given) and its JSON report."""
     problems = []
-    out = _option(argv, "--out").replace(f"{folder}/", "", 1)
+    if argv[0] == "demo":
+        out_dir = next(arg for arg in argv if arg.startswith("--out-dir="))[len("--out-dir=") :]
+        out, report = f"{out_dir}/demo.blend", f"{out_dir}/demo-report.json"
+    else:
+        out, report = _option(argv, "--out"), _option(argv, "--report")
+    out = out.replace(f"{folder}/", "", 1)
     if not is_blend(after.get(out, after.get(out + ".blend"))):
         problems.append(f"the build succeeded but {out} is not a .blend")
-    report = _option(argv, "--report")
     if report:
         try:
             json.loads(after[report.replace(f"{folder}/", "", 1)])
@@ -166,7 +170,7 @@ def _scene_problems(argv, code, before: dict, orphans_before: set) -> list[str]:
     left = sorted(orphans() - orphans_before)
     if left:
         problems.append(f"orphan data-blocks left: {left[:4]}")
-    if code == 0 and argv[0] == "build":
+    if code == 0 and argv[0] in ("build", "demo"):
         return problems + built_scene_problems()
     if code != 0:
         changes = scene_changes(before, scene_state())
@@ -227,7 +231,7 @@ def test_the_corpus_covers_every_kind_of_mutation():
         "bytes-osm", "bytes-gpx", "bytes-csv", "bytes-json", "osm-number", "osm-structure",
         "osm-tag-number", "osm-xml", "gpx-number", "gpx-glitch", "gpx-time", "gpx-shape",
         "gpx-ele", "gpx-xml", "jobs-csv", "jobs-number", "jobs-out", "jobs-json", "options",
-        "paths", "batch-options", "stacked-osm", "stacked-gpx",
+        "paths", "batch-options", "stacked-osm", "stacked-gpx", "demo",
     }  # fmt: skip
     labels = {case.id.split("-", 1)[1] for case in cases}
     for must in ("nul", "invalid-utf8", "underscore", "arabic-indic", "fullwidth", "1e999"):

@@ -170,3 +170,35 @@ def batch_option_case(corpus: Corpus, number: int) -> None:
                {**corpus.jobs_inputs(), CSV: csv_of(job_rows(corpus.base))}, expect=REFUSE,
                mention=(option, name, value.replace("{case}/", "")), usage_ok=True,
                fifos=fifos)  # fmt: skip
+
+
+#: (label, extra arguments, expect, mention, fifos, folders, links): ``demo`` into out/demo.
+_DEMO = (
+    ("one-building", ("--buildings=1",), ANY, (), (), (), ()),
+    ("two-buildings", ("--buildings=2",), ANY, (), (), (), ()),
+    ("small-no-padding", ("--buildings=3", "--padding=0"), ANY, (), (), (), ()),
+    ("small-short-drive", ("--buildings=2", "--frame-end=2"), ANY, (), (), (), ()),
+    ("buildings-arabic-indic", ("--buildings=\u0661\u0662",), REFUSE, ("--buildings",), (), (),
+     ()),
+    ("fps-zero", ("--buildings=2", "--fps=0"), REFUSE, ("--fps", "fps"), (), (), ()),
+    ("out-dir-is-osm", ("--buildings=2", "--out-dir={case}/" + OSM), REFUSE,
+     ("--out-dir", "out_dir", OSM), (), (), ()),
+    ("out-dir-is-fifo", ("--buildings=2", "--out-dir={case}/fifo"), REFUSE,
+     ("--out-dir", "out_dir", "fifo"), ("fifo",), (), ()),
+    ("sample-is-fifo", ("--buildings=2",), REFUSE, ("sample.osm",), ("out/demo/sample.osm",),
+     ("out/demo",), ()),
+    ("blend-is-folder", ("--buildings=2",), REFUSE, ("demo.blend",), (),
+     ("out/demo", "out/demo/demo.blend"), ()),
+    ("blend-is-symlink-to-osm", ("--buildings=2",), REFUSE, ("demo.blend",), (), ("out/demo",),
+     (("out/demo/demo.blend", OSM, "symlink"),)),
+    ("report-is-hardlink-to-osm", ("--buildings=2",), REFUSE, ("demo-report.json",), (),
+     ("out/demo",), (("out/demo/demo-report.json", OSM, "hardlink"),)),
+)  # fmt: skip
+
+
+def demo_case(corpus: Corpus, number: int) -> None:
+    """``demo`` with tiny cities and odd options, and its three outputs taken by other things."""
+    label, extra, expect, mention, fifos, folders, links = _DEMO[number % len(_DEMO)]
+    args = ["demo", "--out-dir={case}/out/demo", "--quiet", *extra]
+    corpus.add("demo", label, args, {OSM: corpus.base.osm}, expect=expect, mention=mention,
+               usage_ok=True, fifos=fifos, folders=(OUT_DIR, *folders), links=links)  # fmt: skip
