@@ -231,7 +231,7 @@ def test_the_corpus_covers_every_kind_of_mutation():
         "bytes-osm", "bytes-gpx", "bytes-csv", "bytes-json", "osm-number", "osm-structure",
         "osm-tag-number", "osm-xml", "gpx-number", "gpx-glitch", "gpx-time", "gpx-shape",
         "gpx-ele", "gpx-xml", "jobs-csv", "jobs-number", "jobs-out", "jobs-json", "options",
-        "paths", "batch-options", "stacked-osm", "stacked-gpx", "demo",
+        "paths", "batch-options", "stacked-osm", "stacked-gpx", "demo", "batch-state",
     }  # fmt: skip
     labels = {case.id.split("-", 1)[1] for case in cases}
     for must in ("nul", "invalid-utf8", "underscore", "arabic-indic", "fullwidth", "1e999"):

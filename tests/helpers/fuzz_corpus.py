@@ -15,7 +15,8 @@ Kinds (each a function adding one case; see the modules for the lists they walk)
 - options (:mod:`helpers.fuzz_options`): odd numbers and frames, waypoints, outputs that are
   inputs, folders, FIFOs or links to inputs, car files that are not .blend files; batch
   options (shards, workers, budgets, --compare-to, --out); ``demo`` with tiny cities, odd
-  options and its outputs taken by folders, FIFOs and links to inputs;
+  options and its outputs taken by folders, FIFOs and links to inputs; a batch state folder
+  holding links to an input;
 - stacked (:mod:`helpers.fuzz_stacked`): two to four random mutations on one OSM or GPX file.
 
 :func:`generate` makes ``count * scale`` cases of each kind: the same seed and scale give the
@@ -39,7 +40,13 @@ from helpers.fuzz_files import (
     osm_xml_case,
 )
 from helpers.fuzz_jobs import csv_shape_case, jobs_number_case, jobs_out_case, json_shape_case
-from helpers.fuzz_options import batch_option_case, demo_case, option_case, path_case
+from helpers.fuzz_options import (
+    batch_option_case,
+    batch_state_case,
+    demo_case,
+    option_case,
+    path_case,
+)
 from helpers.fuzz_stacked import stacked_case
 
 #: (kind, cases at scale 1): each fixed list walked once, the odd numbers (25) at least once.
@@ -64,6 +71,7 @@ KINDS = (
     (batch_option_case, 22),
     (stacked_case, 30),
     (demo_case, 12),
+    (batch_state_case, 8),
 )
 
 

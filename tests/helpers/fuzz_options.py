@@ -202,3 +202,24 @@ def demo_case(corpus: Corpus, number: int) -> None:
     args = ["demo", "--out-dir={case}/out/demo", "--quiet", *extra]
     corpus.add("demo", label, args, {OSM: corpus.base.osm}, expect=expect, mention=mention,
                usage_ok=True, fifos=fifos, folders=(OUT_DIR, *folders), links=links)  # fmt: skip
+
+
+#: Files of a batch's state folder, each found as a link to the user's OSM file beforehand.
+_STATE_FILES = (
+    "report.json", "events.jsonl", "checkpoint.json", "memory-timeline.svg", "lock",
+    "jobs/a.json", "logs/in-process.log", "claims/a.claim",
+)  # fmt: skip
+
+
+def batch_state_case(corpus: Corpus, number: int) -> None:
+    """A batch whose state folder holds a symlink or hard link to an input where a file goes.
+
+    Whatever the batch does with it (refuses, or replaces the link), the input must not change.
+    """
+    name = _STATE_FILES[number % len(_STATE_FILES)]
+    kind = ("symlink", "hardlink")[(number // len(_STATE_FILES) + number) % 2]
+    path = f"{OUT_DIR}/leanroute-batch/{name}"
+    folders = (OUT_DIR, f"{OUT_DIR}/leanroute-batch", path.rsplit("/", 1)[0])
+    corpus.add("batch-state", f"{name.replace('/', '-')}-{kind}", corpus.batch(CSV),
+               {**corpus.jobs_inputs(), CSV: csv_of(job_rows(corpus.base))},
+               folders=tuple(dict.fromkeys(folders)), links=((path, OSM, kind),))  # fmt: skip
