@@ -138,13 +138,20 @@ def _output_problems(argv, after: dict, folder) -> list[str]:
 
 def _run(argv) -> "tuple[int | None, list[str]]":
     """main(*argv*) under the hang guard: the exit code, and what escaped it."""
+    cwd = os.getcwd()
     try:
-        with hang_guard(HANG_LIMIT_S):
-            return main(argv), []
+        with hang_guard(HANG_LIMIT_S) as fired:
+            code = main(argv)
+        if fired:
+            return code, [f"hung: no answer after {HANG_LIMIT_S} s (the alarm was swallowed)"]
     except CaseHung as hung:
         return None, [f"hung: {hung}"]
     except BaseException as error:  # anything escaping main() is the finding
         return None, [f"main() raised {type(error).__name__}: {error}"[:300]]
+    if os.getcwd() != cwd:
+        os.chdir(cwd)
+        return code, ["the working folder was changed"]
+    return code, []
 
 
 def _outcome_problems(case, argv, code, out: str, err: str) -> list[str]:

@@ -40,17 +40,20 @@ class CaseHung(BaseException):
 def hang_guard(seconds: int):
     """Raise :class:`CaseHung` after *seconds*; kill the process (with a traceback) at twice that.
 
-    A detector of hangs, not a speed limit: the limit is far above any case's time.
+    A detector of hangs, not a speed limit: the limit is far above any case's time. Yields a
+    list that holds True once the alarm went off (also if the code under test swallowed it).
     """
+    fired = []
 
     def alarm(_signum, _frame):
+        fired.append(True)
         raise CaseHung(f"no answer after {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, alarm)
     faulthandler.dump_traceback_later(seconds * 2, exit=True)
     signal.alarm(seconds)
     try:
-        yield
+        yield fired
     finally:
         signal.alarm(0)
         faulthandler.cancel_dump_traceback_later()
