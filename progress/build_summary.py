@@ -13,9 +13,13 @@ def summary_lines(results: dict) -> list[str]:
     if roads:
         lines.append(f"roads: {roads.get('built', 0)} ways, {roads.get('faces', 0)} faces")
     if buildings:
+        left_open = buildings.get("roofs_left_open")
+        open_note = f", {left_open} roofs left open (rings crossing themselves)"
+        open_note = open_note if left_open else ""
         lines.append(
             f"buildings: {buildings.get('built', 0)} built "
             f"({buildings.get('with_holes', 0)} with courtyards), {buildings.get('faces', 0)} faces"
+            f"{open_note}"
         )
     animation = results.get("animation")
     if animation:

@@ -7,8 +7,11 @@ where it stays below about 10 ms, use it; larger ones use
 Blender's constrained Delaunay triangulation (``delaunay_2d_cdt``, about 1 s for either
 example above). It triangulates the rings' points with every ring edge kept; which triangles
 are roof is then told by the even-odd rule, from the triangles on the hull (outside) across
-triangle sides, where each ring edge crossed flips inside and outside. Self-crossing or
-touching rings are split where they meet by the triangulation itself.
+triangle sides, where each ring edge crossed flips inside and outside. Rings that touch or
+cross a few times are split where they meet by the triangulation itself; rings that cross
+more often than they have points (:mod:`.ring_crossings`) would cost it time and memory
+growing with the square of the points (a 3,000-node ring in shuffled order: 100 s, 4.4 GB),
+and such a roof is left open and counted instead.
 """
 
 from collections import deque
@@ -20,6 +23,7 @@ from mathutils.geometry import delaunay_2d_cdt, tessellate_polygon
 from ..memory.units import format_bytes
 from .building_geometry import is_large_roof, triangles_to_mesh
 from .mesh_arrays import MeshArrays
+from .ring_crossings import estimated_crossings
 
 #: What a triangulation holds at its peak per point: measured 3.3-3.8 KiB (bpy 5.0.1,
 #: 24 k to 100 k points), Blender's own structures and the Python lists it returns.
@@ -31,12 +35,21 @@ _HULL_TRIANGLES = 0
 
 
 def holed_roof_arrays(holed_roofs, *, reserve=None) -> MeshArrays:
-    """One mesh of triangles for every roof in *holed_roofs* (``HoledRoof(rings, z)``).
+    """One mesh of triangles for every roof in *holed_roofs* (``HoledRoof(rings, z)``)."""
+    return holed_roofs_mesh(holed_roofs, reserve=reserve)[0]
 
-    *reserve* (a stage's :meth:`~..memory.stage_boundary.Stage.reserve`) is asked first for
-    the memory of each large roof's triangulation, one C call no budget stop can interrupt.
+
+def holed_roofs_mesh(holed_roofs, *, reserve=None) -> tuple[MeshArrays, int]:
+    """The triangles of every roof in *holed_roofs*, and how many large roofs were left open.
+
+    A large roof whose rings cross each other more often than it has points (nodes in the
+    wrong order: :mod:`.ring_crossings`) is left without a roof rather than triangulated at
+    a cost that grows with the square of its points; its walls stay. *reserve* (a stage's
+    :meth:`~..memory.stage_boundary.Stage.reserve`) is asked first for the memory of each
+    large roof's triangulation, one C call no budget stop can interrupt.
     """
     parts = []
+    left_open = 0
     for roof in holed_roofs:
         rings = [np.asarray(r, np.float64).reshape(-1, 2) for r in roof.rings]
         points = sum(map(len, rings))
@@ -45,16 +58,20 @@ def holed_roof_arrays(holed_roofs, *, reserve=None) -> MeshArrays:
             if triangles:
                 parts.append(triangles_to_mesh(rings, roof.z, np.asarray(triangles, np.int64)))
             continue
+        crossings = estimated_crossings(rings)
+        if crossings > points:
+            left_open += 1
+            continue
         if reserve is not None:
             reserve(
-                CDT_BYTES_PER_POINT * points,
+                CDT_BYTES_PER_POINT * int(points + 2 * crossings),
                 f"triangulating a roof of {points:,} points in {len(rings):,} rings",
                 f"{format_bytes(CDT_BYTES_PER_POINT)} a point",
             )
         found, triangles = triangulate_rings(rings)
         if len(triangles):
             parts.append(triangles_to_mesh([found], roof.z, triangles))
-    return MeshArrays.concat(parts)
+    return MeshArrays.concat(parts), left_open
 
 
 def triangulate_rings(rings) -> tuple[np.ndarray, np.ndarray]:

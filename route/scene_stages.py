@@ -262,7 +262,7 @@ def roads(state: BuildState, stage) -> None:
 def buildings(state: BuildState, stage) -> None:
     """Buildings extruded from their footprints, courtyards as holes, as one object."""
     from .building_geometry import building_mesh, collect_buildings
-    from .roof_triangulation import holed_roof_arrays
+    from .roof_triangulation import holed_roofs_mesh
 
     settings = state.settings
     if "buildings" in settings.layers:
@@ -271,7 +271,7 @@ def buildings(state: BuildState, stage) -> None:
                 state.osm, state.xy, state.box.as_tuple(), default_height=settings.default_height_m
             )
             meshes = building_mesh(found.footprints)
-        roofs = holed_roof_arrays(meshes.holed_roofs, reserve=stage.reserve)
+        roofs, left_open = holed_roofs_mesh(meshes.holed_roofs, reserve=stage.reserve)
         arrays = MeshArrays.concat([meshes.walls_and_roofs, roofs])
         object_with_mesh(
             "LeanRoute Buildings",
@@ -285,6 +285,8 @@ def buildings(state: BuildState, stage) -> None:
             "with_holes": len(meshes.holed_roofs),
             "faces": arrays.face_count,
         }
+        if left_open:  # rings crossing themselves everywhere: walls without a roof
+            state.results["buildings"]["roofs_left_open"] = left_open
     # Nothing after this stage needs the map itself.
     state.osm = None
     state.xy = None
