@@ -2,17 +2,17 @@
 
 ``release(victims)`` (or ``Release(victims).prepare()`` then ``.remove()``) works in steps:
 
-1. **relocate**: a user's object or collection inside a victim collection is linked into
-   ``relocate(collection)`` first (a new build's collection, or the scene's), so it stays in
-   the scene and is saved;
-2. **retarget** (only given ``counterpart``, i.e. a rebuild): a user's pointer to a victim
+1. **retarget** (only given ``counterpart``, i.e. a rebuild): a user's pointer to a victim
    object or collection is pointed at its counterpart in the new build: an object's parent,
    constraint and modifier targets, driver targets, instanced collection, a camera's focus
    object, a scene's camera, and a user collection or another scene holding the build;
-3. **adopt**: a victim that user data still uses (a user's object sharing its mesh, its
+2. **adopt**: a victim that user data still uses (a user's object sharing its mesh, its
    material in a user's slot, its object in a user's collection, a parent with no
-   counterpart, ...) is kept and untagged, and in turn everything it uses; an adopted object
-   in no collection of the user's is linked into the relocation collection, so it is saved;
+   counterpart, ...) is kept and untagged, and in turn everything it uses;
+3. **relocate**: a user's object or collection inside a victim collection that goes is
+   linked into ``relocate(collection)`` (a new build's collection, or the scene's), and an
+   adopted object in no collection of the user's into the scene's collection, so each stays
+   in the scene and is saved;
 4. **remove** the rest; user data that only removed data-blocks used gets a fake user, so
    saving the file does not drop it.
 
@@ -75,11 +75,17 @@ class Release:
         if not self._prepared:
             self._prepared = True
             if self.victims:
-                self._relocate_members()
+                adopted = []
                 if self._counterpart is not None and self._adopt:
                     self._retarget()
                 if self._adopt:
-                    self._adopt_what_users_use()
+                    adopted = self._adopt_what_users_use()
+                # Adopted objects go to the scene first, so they are not taken for user
+                # objects put in the build; then only members of collections that really
+                # go need a new home.
+                for idb in adopted:
+                    self._keep_reachable(idb)
+                self._relocate_members()
         return self
 
     def remove(self) -> dict[str, int]:
@@ -215,7 +221,7 @@ class Release:
 
     # -- 3. adopt --------------------------------------------------------------------------
 
-    def _adopt_what_users_use(self) -> None:
+    def _adopt_what_users_use(self) -> "list[bpy.types.ID]":
         adopted: list[bpy.types.ID] = []
         while self.victims:
             users = bpy.data.user_map(subset=list(self.victims))
@@ -232,8 +238,7 @@ class Release:
                 self.journal.append(("disown", ref(victim), removed))
                 self.adopted[name] += 1
                 adopted.append(victim)
-        for idb in adopted:
-            self._keep_reachable(idb)
+        return adopted
 
     def _user_link(self, victim, user) -> bool:
         if user in self.victims or isinstance(user, (*_UI_TYPES, bpy.types.Key)):
@@ -250,11 +255,10 @@ class Release:
 
     def _keep_reachable(self, idb) -> None:
         if isinstance(idb, bpy.types.Object):
-            homes = idb.users_collection
-            if not self._has_other_home(homes):
-                ours = [c for c in homes if c in self.victims]
-                target = self._relocation_for(ours[0]) if ours else bpy.context.scene.collection
-                self._link(target, idb)
+            # Ours until now, the user's from now: into the scene, not into a new build.
+            if not self._has_other_home(idb.users_collection):
+                scenes = self.home_scenes or [bpy.context.scene or bpy.data.scenes[0]]
+                self._link(scenes[0].collection, idb)
         elif isinstance(idb, bpy.types.Collection):
             # Kept where the user put it; our own link in the scene goes with the build.
             users = bpy.data.user_map(subset=[idb]).get(idb, ())

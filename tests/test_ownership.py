@@ -157,6 +157,60 @@ def test_a_rig_parented_or_constrained_to_the_car_follows_the_new_car(city, tmp_
     assert marked()["rig"].parent.animation_data.action is not None, "the kept car still drives"
 
 
+def test_other_user_pointers_into_the_build_follow_it_or_keep_it(city, tmp_path):
+    build(city)
+    scene, collection, car = bpy.context.scene, the_build(), build_object("LeanRoute Car")
+    other = mark(bpy.data.scenes.new("other scene"), "other scene")
+    other.collection.children.link(collection)
+    instancer = mark(bpy.data.objects.new("instancer", None), "instancer")
+    scene.collection.objects.link(instancer)
+    instancer.instance_type, instancer.instance_collection = "COLLECTION", collection
+    arrayed = mark(bpy.data.objects.new("arrayed", bpy.data.meshes.new("arrayed")), "arrayed")
+    scene.collection.objects.link(arrayed)
+    arrayed.modifiers.new("Array", "ARRAY").offset_object = car
+    driven = mark(bpy.data.objects.new("driven", None), "driven")
+    scene.collection.objects.link(driven)
+    driven.driver_add("location", 0).driver.variables.new().targets[0].id = car
+    camera = mark(bpy.data.objects.new("my camera", bpy.data.cameras.new("my camera")), "cam")
+    scene.collection.objects.link(camera)
+    camera.data.dof.focus_object = car
+    sub = mark(bpy.data.collections.new("my sub-collection"), "sub")
+    collection.children.link(sub)
+    sub.objects.link(mark(bpy.data.objects.new("in my sub-collection", None), "in sub"))
+    node_material = mark(bpy.data.materials.new("by object"), "node material")
+    if node_material.node_tree is None:  # Blender < 5.0 makes materials without nodes
+        node_material.use_nodes = True
+    node = node_material.node_tree.nodes.new("ShaderNodeTexCoord")
+    node.object = build_object("LeanRoute Buildings")
+    bpy.data.objects["Cube"].data.materials.append(node_material)
+
+    def pointers():
+        found = marked()
+        return {
+            "other scene": found["other scene"].collection.children[:],
+            "instancer": found["instancer"].instance_collection,
+            "arrayed": found["arrayed"].modifiers[0].offset_object,
+            "driven": found["driven"].animation_data.drivers[0].driver.variables[0].targets[0].id,
+            "cam": found["cam"].data.dof.focus_object,
+            "node": found["node material"].node_tree.nodes["Texture Coordinate"].object,
+        }
+
+    build(city)
+    new = pointers()
+    assert new["other scene"] == [the_build()], "the other scene shows the new build"
+    assert new["instancer"] == the_build()
+    assert new["arrayed"] == new["driven"] == new["cam"] == build_object("LeanRoute Car")
+    assert not is_ours(new["node"]), "a node's object has no counterpart: kept, the user's"
+    assert [c.name for c in new["node"].users_collection] == ["Scene Collection"]
+    assert the_build().children[:] == [marked()["sub"]], "into the new build"
+
+    def check(step):
+        assert all(value for value in pointers().values()), f"{step}: {pointers()}"
+        assert marked()["in sub"].users_scene, step
+
+    every_step(city, tmp_path, check)
+
+
 def test_a_build_material_in_a_users_slot_stays_there(city, tmp_path):
     build(city)
     cube = mark(bpy.data.objects["Cube"], "cube")

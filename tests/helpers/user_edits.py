@@ -51,7 +51,7 @@ def mark(idb, label: str):
 def marked() -> dict[str, "bpy.types.ID"]:
     """Every data-block with a user-data label, by label."""
     found = {}
-    for name in ("objects", "meshes", "materials", "collections", "curves", "actions"):
+    for name in ("objects", "meshes", "materials", "collections", "curves", "actions", "scenes"):
         for idb in getattr(bpy.data, name):
             label = idb.get(USER_ID)
             if label is not None:
