@@ -16,7 +16,7 @@ import numpy as np
 #: Sampled edges per square root of the edge count.
 _SAMPLE_FACTOR = 8
 #: Pairs of edges tested at once (bounds the temporaries to a few MB).
-_PAIRS_PER_CHUNK = 1 << 18
+_PAIRS_PER_CHUNK = 1 << 16
 
 
 def estimated_crossings(rings, *, seed: int = 0) -> float:

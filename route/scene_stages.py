@@ -22,7 +22,7 @@ from .build_collection import (
 from .build_swap import Replacement, replace_previous_builds
 from .errors import InputFileError, RouteError
 from .materials import make_material
-from .memory_forecast import InputSize, count_input, size_of_file, with_frames
+from .memory_forecast import InputSize, count_input, size_of_inputs, with_frames, with_track
 from .memory_forecast import forecast as stage_forecast
 from .mesh_arrays import MeshArrays
 from .output_commit import OutputCommit
@@ -59,7 +59,7 @@ class BuildState:
     def forecasts(self, names) -> dict:
         """{stage: StageForecast} for those of *names* that can be estimated now."""
         if self.input_size is None:
-            self.input_size = size_of_file(self.settings.osm)
+            self.input_size = size_of_inputs(self.settings.osm, self.settings.gpx)
         found = {name: stage_forecast(name, self.input_size) for name in names}
         return {name: value for name, value in found.items() if value is not None}
 
@@ -112,7 +112,8 @@ def parse(state: BuildState, stage) -> None:
     settings = state.settings
     state.osm = read_osm(settings.osm)
     osm = state.osm
-    state.input_size = count_input(osm, size_of_file(settings.osm).file_bytes)
+    known = state.input_size or size_of_inputs(settings.osm, settings.gpx)
+    state.input_size = count_input(osm, known)
     # Kept: what roads, buildings and the route need (osm_needs); the file holds more.
     state.results["osm"] = {
         "file": str(settings.osm),
@@ -130,6 +131,7 @@ def parse(state: BuildState, stage) -> None:
         track = read_gpx(settings.gpx)
         # Gross GPS glitches go before the projection centre is taken from the track.
         state.track, glitches = drop_glitches(track)
+        state.input_size = with_track(state.input_size, len(state.track.lat))
         state.results["gpx"] = {
             "file": str(settings.gpx),
             "points": len(track.lat),
