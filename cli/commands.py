@@ -135,6 +135,7 @@ def run_demo(args) -> int:
     """``demo``: write the sample city, build it, save the .blend and the report."""
     from ..route.atomic_files import stale_temporaries_in
     from ..route.build_paths import check_blend_file
+    from ..route.demo_forecast import check_sample_city
     from ..route.output_paths import Output, check_folder, check_outputs
     from ..route.sample_city import write_sample_city
 
@@ -150,6 +151,8 @@ def run_demo(args) -> int:
         for name, suffix in DEMO_FILES.items()
     ]
     check_outputs(outputs, [("--car-blend", settings.car_blend)], may_create=True)
+    # A city too large for the disk or the memory budget is refused from N alone, unwritten.
+    check_sample_city(args.buildings, settings, out_dir)
     # What a killed demo left beside its files: their temporaries, a sample city it kept.
     stale = stale_temporaries_in(out_dir)
     for temporary in (path for name in DEMO_FILES for path in stale.get(name, ())):

@@ -72,8 +72,9 @@ class MemoryBudgetForecast(MemoryBudgetExceeded):
         *,
         how: str = "",
         step: "str | None" = None,
+        advice: str = ADVICE,
     ):
-        self.stage, self.limit, self.how, self.advice = stage, limit, how, ADVICE
+        self.stage, self.limit, self.how, self.advice = stage, limit, how, advice
         self.rss, self.forecast, self.step, self.requested = rss, forecast, step, forecast.bytes
         self.reached = rss + forecast.bytes
         source = f" ({how})" if how else ""
@@ -87,7 +88,7 @@ class MemoryBudgetForecast(MemoryBudgetExceeded):
             f"{start}: it is estimated to need {format_bytes(forecast.bytes)}"
             f" more ({forecast.basis}), which would take process memory (RSS) from "
             f"{format_bytes(rss)} to {format_bytes(self.reached)}, over the hard budget of "
-            f"{format_bytes(limit)}{source}. {end} {ADVICE}",
+            f"{format_bytes(limit)}{source}. {end} {advice}",
         )
 
 
@@ -176,10 +177,13 @@ class ResolvedBudget:
         forecast: "StageForecast | None",
         *,
         step: "str | None" = None,
+        advice: str = ADVICE,
     ) -> None:
         """Raise :class:`MemoryBudgetForecast` if *forecast* would take *rss* over *hard*."""
         hard = self.hard
         if hard is None or rss is None or forecast is None:
             return
         if rss + forecast.bytes > hard:
-            raise MemoryBudgetForecast(stage, hard, rss, forecast, how=self.how, step=step)
+            raise MemoryBudgetForecast(
+                stage, hard, rss, forecast, how=self.how, step=step, advice=advice
+            )

@@ -35,16 +35,18 @@ network grows with the buildings, not with the grid's square; a street with a fi
 one side only is the edge of the city, and two-way ``tertiary`` like the outermost lines.
 """
 
+import contextlib
 import itertools
+import math
 import operator
 import os
 import random
-import tempfile
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+from .atomic_files import stale_temporaries, temporary_path
 from .osm_model import Bounds
 
 #: The fictional centre (lat, lon), in the Atlantic Ocean.
@@ -194,14 +196,19 @@ def write_sample_city(
     covered = blocks.used if limit is not None and blocks_per_side is None else None
     city = _City(grid, blocks, None if limit is None else _STREET_WAY_BLOCKS, covered)
     path = Path(path)
-    # Written beside the target and renamed, so a reader never sees half a file.
-    handle, temporary = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
+    # Written beside the target and renamed, so a reader never sees half a file. The
+    # temporary is named as atomic_files names them (.sample.tmp-<pid>.osm), so what a
+    # killed run left behind is recognised, and removed here, by the next run.
+    for stale in stale_temporaries(path):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+    temporary = temporary_path(path)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+        with open(temporary, "w", encoding="utf-8", newline="\n") as stream:
             city.write(stream)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     streets = city.ways
     block_ways = len(blocks.tags)
@@ -217,6 +224,42 @@ def write_sample_city(
         ways=len(streets) + block_ways,
         relations=len(blocks.relations),
         blocks=grid,
+    )
+
+
+@dataclass(frozen=True)
+class CityEstimate:
+    """What a sized city of ``buildings`` will hold, known before it is generated.
+
+    Upper bounds measured on cities of 1 to 300,000 buildings: the file's bytes, its nodes,
+    the nodes of its highway and building ways, and the length of the demo route (metres,
+    corner to centre to corner along the streets).
+    """
+
+    buildings: int
+    file_bytes: int
+    nodes: int
+    highway_nodes: int
+    building_nodes: int
+    route_m: float
+
+
+def estimate_city(buildings: int) -> CityEstimate:
+    """The sizes of the city :func:`write_sample_city` makes with ``buildings=N``, unwritten.
+
+    Raises ValueError as :func:`write_sample_city` does for a bad *buildings*.
+    """
+    count = _check_buildings(buildings)
+    # About 15 buildings a block: the grid's side, a block more than it takes (an upper bound).
+    blocks = math.ceil(math.sqrt(count / 14.5)) + 1
+    return CityEstimate(
+        buildings=count,
+        file_bytes=525 * count + 4096,
+        nodes=math.ceil(4.1 * count) + 16,
+        highway_nodes=math.ceil(0.25 * count) + 16,
+        building_nodes=math.ceil(5.02 * count) + 16,
+        # East then north across the grid, a street's length of detour per block.
+        route_m=2 * blocks * _SPACING * 1.25,
     )
 
 
