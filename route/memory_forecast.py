@@ -54,8 +54,10 @@ LARGE_ROOF_PER_NODE = 5 * 1024
 #: Animation: per frame of the drive (keyframes of the car and the camera): measured 840.
 ANIMATION_PER_FRAME = 2000
 #: Save: per frame of the drive, the evaluated copies of the actions the scene evaluation
-#: makes before the file is written (measured 710).
+#: makes before the file is written (measured 710), and per point of the route, its bevelled
+#: curve's evaluated mesh (measured 1.9-2.3 KiB).
 SAVE_PER_FRAME = 1000
+SAVE_PER_ROUTE_POINT = 3 * 1024
 #: Every stage: what any stage may allocate whatever the input (boundaries, depsgraph).
 STAGE_FIXED = 8 * MIB
 
@@ -75,6 +77,8 @@ class InputSize:
     track_points: "int | None" = None
     #: Nodes of building relations whose roofs take the costly triangulation.
     large_roof_nodes: "int | None" = None
+    #: Points of the route found (its curve), once the route is known.
+    route_points: "int | None" = None
 
 
 def size_of_file(path) -> InputSize:
@@ -140,9 +144,10 @@ def with_track(size: InputSize, points: int) -> InputSize:
     return replace(size, track_points=max(int(points), 0))
 
 
-def with_frames(size: InputSize, frames: int) -> InputSize:
-    """*size* once the route is known: the animation's frame count."""
-    return replace(size, frames=max(int(frames), 0))
+def with_frames(size: InputSize, frames: int, route_points: "int | None" = None) -> InputSize:
+    """*size* once the route is known: the animation's frame count and the route's points."""
+    points = size.route_points if route_points is None else max(int(route_points), 0)
+    return replace(size, frames=max(int(frames), 0), route_points=points)
 
 
 def forecast(stage: str, size: InputSize) -> "StageForecast | None":
@@ -170,10 +175,15 @@ def forecast(stage: str, size: InputSize) -> "StageForecast | None":
         basis = f"{size.buildings:,} buildings with {size.building_nodes:,} nodes"
         if large:
             basis += f", {large:,} of them in large roofs with courtyards"
-    elif stage in ("animation", "save") and size.frames is not None:
-        per_frame = ANIMATION_PER_FRAME if stage == "animation" else SAVE_PER_FRAME
-        need = per_frame * size.frames
+    elif stage == "animation" and size.frames is not None:
+        need = ANIMATION_PER_FRAME * size.frames
         basis = f"{size.frames:,} frames of animation"
+    elif stage == "save" and size.frames is not None:
+        points = size.route_points or 0
+        need = SAVE_PER_FRAME * size.frames + SAVE_PER_ROUTE_POINT * points
+        basis = f"{size.frames:,} frames of animation" + (
+            f" and a route of {points:,} points" if points else ""
+        )
     else:
         return None
     return StageForecast(int(need) + STAGE_FIXED, f"estimated from {basis}")

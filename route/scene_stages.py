@@ -201,7 +201,9 @@ def route(state: BuildState, stage) -> None:
     length = float(np.hypot(*np.diff(state.route_xy, axis=0).T).sum())
     # Before anything is written to Blender: keys past its last frame cannot be set.
     settings.check_drive_fits(length)
-    state.input_size = with_frames(state.input_size, settings.drive_frames(length))
+    state.input_size = with_frames(
+        state.input_size, settings.drive_frames(length), route_points=len(state.route_xy)
+    )
     state.box = ClipBox.around(state.route_xy, settings.padding_m)
     state.results["clip_box_m"] = [round(v, 1) for v in state.box.as_tuple()]
 
