@@ -7,13 +7,11 @@ stale lock behind. Where ``fcntl`` does not exist (Windows) there is no lock.
 """
 
 import contextlib
-import errno
 import os
-import stat
 from pathlib import Path
 
+from ..progress.own_files import open_own
 from ..route.errors import LeanRouteError
-from .batch_paths import state_file_problem
 
 try:
     import fcntl
@@ -31,13 +29,8 @@ def batch_lock(path: Path, what: str = "this batch"):
     if fcntl is None:
         yield
         return
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise OSError(errno.EINVAL, "not a regular file")
-    except OSError as error:
-        raise BatchLockedError(state_file_problem(path, "lock file", error)) from None
+    # Not through a link: the pid written below would overwrite the file it leads to.
+    fd = open_own(path, os.O_RDWR, "lock file")
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -7,24 +7,14 @@ per-job claims that keep batches sharing the folder from running a job twice und
 ``claims/``.
 """
 
-import errno
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..progress.own_files import problem, symbolic_links
+from ..route.errors import LeanRouteError
 from .sharding import Shard
 
 STATE_FOLDER = "leanroute-batch"
-
-
-def state_file_problem(path: Path, what: str, error: OSError) -> str:
-    """One line for a state file (the lock, a claim) that cannot be opened: what to do."""
-    if error.errno == errno.EISDIR:
-        reason = "it is a folder"
-    elif error.errno == errno.EINVAL:
-        reason = "it is not a regular file (a FIFO, a device?)"
-    else:
-        reason = (error.strerror or str(error)).lower()
-    return f"{path}: {reason}, but it should be the batch's {what}; move it away and run again"
 
 
 @dataclass(frozen=True)
@@ -83,6 +73,19 @@ class BatchPaths:
         return self.state / "claims"
 
     def create(self) -> None:
-        """Make the folders."""
+        """Make the folders; refuse a symbolic link where the batch replaces a file.
+
+        The checkpoint, the reports and the chart are written whole and renamed into place,
+        which would follow a link and replace the file it leads to (the OSM input, say).
+        """
         for folder in (self.state, self.job_reports, self.logs, self.claims):
             folder.mkdir(parents=True, exist_ok=True)
+        links = symbolic_links(self.state, self.job_reports, self.logs, self.claims)
+        if links:
+            raise LeanRouteError(
+                problem(
+                    links[0],
+                    "own file",
+                    "it is a symbolic link (the batch would write into the file it leads to)",
+                )
+            )

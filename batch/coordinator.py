@@ -30,6 +30,7 @@ from ..memory.process_memory import available_bytes
 from ..memory.units import format_bytes
 from ..progress.checkpoint import Checkpoint, output_landed
 from ..progress.event_log import EventLog
+from ..progress.own_files import open_own
 from ..progress.terminal_bar import TerminalBar
 from ..route.errors import describe
 from ..route.kill_points import reached
@@ -571,7 +572,7 @@ def output_to(path: Path):
     except OSError:  # no stdout at all
         yield
         return
-    with open(path, "ab") as log:
+    with os.fdopen(open_own(path, os.O_WRONLY | os.O_APPEND, "log"), "ab") as log:
         os.dup2(log.fileno(), 1)
         try:
             yield

@@ -24,8 +24,7 @@ import time
 from pathlib import Path
 
 from ..progress.event_log import end_torn_line, write_all
-from ..route.errors import LeanRouteError
-from .batch_paths import state_file_problem
+from ..progress.own_files import open_own
 
 try:
     import fcntl
@@ -109,11 +108,8 @@ class JobClaims:
     def claim(self, job_id: str) -> "Claim | None":
         """Claim *job_id* now; None while another process holds it."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(self.path(job_id), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        except OSError as error:
-            problem = state_file_problem(self.path(job_id), f"claim file of job {job_id!r}", error)
-            raise LeanRouteError(problem) from None
+        path = self.path(job_id)
+        fd = open_own(path, os.O_RDWR | os.O_APPEND, f"claim file of job {job_id!r}")
         if fcntl is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -121,11 +117,11 @@ class JobClaims:
                 os.close(fd)
                 return None
         try:
-            end_torn_line(fd, self.path(job_id))  # held: a line a killed claimer tore is ended
+            end_torn_line(fd)  # held now: a line a killed claimer tore is ended safely
         except BaseException:
             os.close(fd)
             raise
-        return Claim(job_id, self.path(job_id), fd, self.by)
+        return Claim(job_id, path, fd, self.by)
 
     def holder(self, job_id: str) -> str:
         """Who holds *job_id* as far as its history says (``"process 42 (shard 2/4)"``)."""

@@ -95,6 +95,9 @@ class JobRunner:
         report = build.pipeline.report.to_dict()
         report.pop("rss_timeline", None)
         orphans = self.clear(collection)
+        if status == "done":
+            # Saved: its frame range, fps and camera leave with it, as a failed job's do.
+            build.state.restore_scene_settings()
         metrics = job_metrics(
             report, seconds=seconds, before=before, after=settled_figures(), orphans_between=orphans
         )

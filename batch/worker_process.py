@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 from ..memory.process_memory import rss_of
+from ..progress.own_files import open_own
 from .worker_protocol import decode
 
 
@@ -32,7 +33,8 @@ class WorkerProcess:
         self.breaker_open = False
         self.log_path = Path(log_path)
         self._events: queue.Queue = events
-        self._log = open(self.log_path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115
+        fd = open_own(self.log_path, os.O_WRONLY | os.O_APPEND, "worker log")
+        self._log = os.fdopen(fd, "a", encoding="utf-8", errors="replace")
         self._log.write(f"$ {subprocess.list2cmdline(command)}\n")
         self._log.flush()
         self.process = subprocess.Popen(

@@ -191,7 +191,7 @@ class Checkpoint:
             return
         line = json.dumps({"seq": self.header["seq"], "record": record}, default=str) + "\n"
         data = line.encode("utf-8")
-        fd = open_for_appending(self.journal_path)
+        fd = open_for_appending(self.journal_path, "checkpoint journal")
         try:
             write_all(fd, data)
             os.fsync(fd)

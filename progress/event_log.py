@@ -10,43 +10,33 @@ interleave mid-way. A process killed mid-write can leave a truncated last line;
 import contextlib
 import json
 import os
-import stat
 import time
 from pathlib import Path
 
-from ..route.errors import LeanRouteError
-
-_APPEND_ONLY = "but LeanRoute appends its records there: move it away and run the command again"
+from .own_files import open_own
 
 
-def open_for_appending(path: "str | os.PathLike[str]") -> int:
+def open_for_appending(path: "str | os.PathLike[str]", what: str = "event log") -> int:
     """A descriptor appending to *path* (created if missing), after any torn last line.
 
     A process killed in the middle of a line leaves it without its newline; the next line
-    appended would join it and be lost with it, so the torn line is ended first.
+    appended would join it and be lost with it, so the torn line is ended first. A link, a
+    folder, a FIFO or a device at *path* is refused (:func:`.own_files.open_own`): appending
+    to a FIFO would hang once its buffer is full, and through a link would change another
+    file.
     """
+    fd = open_own(path, os.O_RDWR | os.O_APPEND, what)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    except IsADirectoryError:
-        raise LeanRouteError(f"{path}: is a folder, {_APPEND_ONLY}") from None
-    try:
-        end_torn_line(fd, path)
+        end_torn_line(fd)
     except BaseException:
         os.close(fd)
         raise
     return fd
 
 
-def end_torn_line(fd: int, path: "str | os.PathLike[str]") -> None:
-    """Add the newline a line cut short by a kill lacks (*fd* appends and can be read).
-
-    Raises LeanRouteError when *path* is not a regular file: appending to a FIFO would hang
-    once its buffer is full, and to a device would lose every line.
-    """
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        raise LeanRouteError(f"{path}: is not a regular file (a FIFO, a device?), {_APPEND_ONLY}")
-    size = info.st_size
+def end_torn_line(fd: int) -> None:
+    """Add the newline a line cut short by a kill lacks (*fd* appends and can be read)."""
+    size = os.fstat(fd).st_size
     if size and _last_byte(fd, size) != b"\n":
         write_all(fd, b"\n")
 

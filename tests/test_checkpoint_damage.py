@@ -390,3 +390,35 @@ def test_something_else_in_place_of_a_state_file_is_one_line_not_a_hang(
     assert len(err) == 1 and words in err[0] and "move it away" in err[0], err
     assert str(out / "leanroute-batch" / name) in err[0]
     assert not (out / "lisbon-01.blend").exists()
+
+
+STATE_FILES = (
+    "checkpoint.json", "checkpoint.journal.jsonl", "events.jsonl", "lock", "report.json",
+    "memory-timeline.svg", "jobs/lisbon-01.json", "logs/in-process.log", "claims/lisbon-01.claim",
+)  # fmt: skip
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="links need privileges on Windows")
+@pytest.mark.parametrize("kind", ["symlink", "hardlink"])
+@pytest.mark.parametrize("name", STATE_FILES)
+def test_a_link_in_the_state_folder_never_leads_a_write_into_another_file(
+    factory_scene, tmp_path, capsys, name, kind
+):
+    rows = job_rows(1, cities=("lisbon",))
+    victim = tmp_path / "victim.osm"  # the job's input, by a name of its own
+    victim.write_bytes(Path(rows[0]["osm"]).read_bytes())
+    rows[0]["osm"] = str(victim)
+    before = victim.read_bytes()
+    out = tmp_path / "out"
+    for folder in ("jobs", "logs", "claims"):
+        (out / "leanroute-batch" / folder).mkdir(parents=True)
+    link = out / "leanroute-batch" / name
+    link.symlink_to(victim) if kind == "symlink" else os.link(victim, link)
+    jobs = write_csv(tmp_path / "jobs.csv", rows)
+    code = run_batch(jobs, out)
+    err = capsys.readouterr().err
+    assert victim.read_bytes() == before  # never written through the link
+    assert code in (0, 1) and "Traceback" not in err and "Error:" not in err
+    if code == 1:
+        errors = [line for line in err.splitlines() if line.startswith("leanroute: error:")]
+        assert len(errors) <= 1 and (not errors or str(link) in errors[0]), err
