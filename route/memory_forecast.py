@@ -25,6 +25,7 @@ from .building_geometry import is_large_roof
 from .errors import InputFileError
 from .input_files import check_input_file
 from .multipolygon import is_building_relation
+from .roof_strips import STRIP_POINTS, TRIANGULATION_BYTES_PER_POINT
 
 MIB = 1 << 20
 
@@ -48,9 +49,11 @@ ROADS_PER_HIGHWAY_NODE = 600
 #: Buildings: per node of a building way (packed rings, footprints, walls and roofs as
 #: arrays, and the Blender mesh they are written into).
 BUILDINGS_PER_BUILDING_NODE = 420
-#: Buildings: per node of a roof with holes too large for the quick filler, triangulated by
-#: delaunay_2d_cdt (measured 3.3-4.3 KiB a node: 24 k to 100 k nodes, 10,000 courtyards).
-LARGE_ROOF_PER_NODE = 5 * 1024
+#: Buildings: per node of a roof with holes too large for the quick filler (its triangles as
+#: arrays and in the mesh: measured 300-400 bytes more than a wall's node), plus the peak of
+#: one strip's triangulation (roof_strips), twice for cut points and crossings.
+LARGE_ROOF_PER_NODE = 1024
+LARGE_ROOF_FIXED = 2 * STRIP_POINTS * TRIANGULATION_BYTES_PER_POINT
 #: Animation: per frame of the drive (keyframes of the car and the camera): measured 840.
 ANIMATION_PER_FRAME = 2000
 #: Save: per frame of the drive, the evaluated copies of the actions the scene evaluation
@@ -172,6 +175,7 @@ def forecast(stage: str, size: InputSize) -> "StageForecast | None":
     elif stage == "buildings" and size.building_nodes is not None:
         large = size.large_roof_nodes or 0
         need = BUILDINGS_PER_BUILDING_NODE * size.building_nodes + LARGE_ROOF_PER_NODE * large
+        need += LARGE_ROOF_FIXED if large else 0
         basis = f"{size.buildings:,} buildings with {size.building_nodes:,} nodes"
         if large:
             basis += f", {large:,} of them in large roofs with courtyards"

@@ -5,9 +5,11 @@ roof (0.2 ms) but takes time quadratic in the rings: 5 s for 16,000 courtyards, 
 80,000-node comb-shaped outline. Roofs that are not :func:`.building_geometry.is_large_roof`,
 where it stays below about 10 ms, use it; larger ones use
 Blender's constrained Delaunay triangulation (``delaunay_2d_cdt``, about 1 s for either
-example above). It triangulates the rings' points with every ring edge kept; which triangles
-are roof is then told by the even-odd rule, from the triangles on the hull (outside) across
-triangle sides, where each ring edge crossed flips inside and outside. Rings that touch or
+example above), strip by strip (:mod:`.roof_strips`: it holds about 4 KiB a point at its
+peak, so a 100,000-point roof took 390 MB in one call; a strip of 4,096 points, tens of MB).
+It triangulates the rings' points with every ring edge kept; which triangles are roof is then
+told by the even-odd rule, from the triangles on the hull (outside) across triangle sides,
+where each ring edge crossed flips inside and outside. Rings that touch or
 cross a few times are split where they meet by the triangulation itself; rings that cross
 more often than they have points (:mod:`.ring_crossings`) would cost it time and memory
 growing with the square of the points (a 3,000-node ring in shuffled order: 100 s, 4.4 GB),
@@ -24,10 +26,9 @@ from ..memory.units import format_bytes
 from .building_geometry import is_large_roof, triangles_to_mesh
 from .mesh_arrays import MeshArrays
 from .ring_crossings import estimated_crossings
+from .roof_strips import TRIANGULATION_BYTES_PER_POINT, split_into_strips
 
-#: What a triangulation holds at its peak per point: measured 3.3-3.8 KiB (bpy 5.0.1,
-#: 24 k to 100 k points), Blender's own structures and the Python lists it returns.
-CDT_BYTES_PER_POINT = 4096
+CDT_BYTES_PER_POINT = TRIANGULATION_BYTES_PER_POINT
 #: Points closer than this (metres) are merged by the triangulation.
 MERGE_DISTANCE_M = 1e-5
 #: delaunay_2d_cdt output type: every triangle of the convex hull, the ring edges kept.
@@ -62,15 +63,18 @@ def holed_roofs_mesh(holed_roofs, *, reserve=None) -> tuple[MeshArrays, int]:
         if crossings > points:
             left_open += 1
             continue
-        if reserve is not None:
-            reserve(
-                CDT_BYTES_PER_POINT * int(points + 2 * crossings),
-                f"triangulating a roof of {points:,} points in {len(rings):,} rings",
-                f"{format_bytes(CDT_BYTES_PER_POINT)} a point",
-            )
-        found, triangles = triangulate_rings(rings)
-        if len(triangles):
-            parts.append(triangles_to_mesh([found], roof.z, triangles))
+        # Strip by strip: each triangulation holds a bounded few tens of MB at its peak.
+        for strip in split_into_strips(rings):
+            size = sum(len(r) for r in strip)
+            if reserve is not None:
+                reserve(
+                    CDT_BYTES_PER_POINT * int(size * (1 + 2 * crossings / points)),
+                    f"triangulating a strip of {size:,} points of a roof of {points:,}",
+                    f"{format_bytes(CDT_BYTES_PER_POINT)} a point",
+                )
+            found, triangles = triangulate_rings(strip)
+            if len(triangles):
+                parts.append(triangles_to_mesh([found], roof.z, triangles))
     return MeshArrays.concat(parts), left_open
 
 
