@@ -182,6 +182,16 @@ def is_ours(idb: "bpy.types.ID") -> bool:
     return Ownership().ours(idb)
 
 
+def copies() -> "list[bpy.types.ID]":
+    """Tagged data-blocks that are not ours: copies that inherited a tag, renamed ones.
+
+    Told apart best while their originals exist (see the module): disown them before a
+    build's removal, or one renamed to its original's name could pass for it afterwards.
+    """
+    ownership = Ownership()
+    return [idb for _, idb, _ in tagged_ids() if not ownership.ours(idb)]
+
+
 def disown_copies(extra_keys=()) -> int:
     """Remove inherited LeanRoute tags from copies (data-blocks that are not ours); how many.
 

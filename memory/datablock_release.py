@@ -88,6 +88,10 @@ class Release:
                 self._relocate_members()
         return self
 
+    def disown(self, idb: "bpy.types.ID") -> None:
+        """Take LeanRoute's tags off *idb* (a user's copy), journalled like an adoption."""
+        self.journal.append(("disown", ref(idb), disown(idb, self.tag_keys)))
+
     def remove(self) -> dict[str, int]:
         """Remove the victims left after :meth:`prepare`; returns counts by ``bpy.data`` type."""
         self.prepare()

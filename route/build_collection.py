@@ -18,7 +18,13 @@ import re
 import bpy
 
 from ..memory.blender_stats import id_collections
-from ..memory.datablock_identity import Ownership, identity_name, owner_token, restamp
+from ..memory.datablock_identity import (
+    Ownership,
+    copies,
+    identity_name,
+    owner_token,
+    restamp,
+)
 from ..memory.datablock_release import Release
 
 BUILD_KEY = "leanroute_build"
@@ -151,13 +157,18 @@ def build_removal(
             return bpy.data.collections.get(successor_name)
         return bpy.data.scenes[scene_name].collection if scene_name else None
 
-    return Release(
+    removal = Release(
         victims,
         home_scenes=[scene] if scene is not None else None,
         relocate=relocate,
         counterpart=_counterparts(successor) if successor is not None else None,
         tag_keys=BUILD_TAG_KEYS,
     )
+    # While the build still exists its copies are told apart best (see datablock_identity):
+    # they lose the tags they inherited now (journalled: a failed rebuild puts them back).
+    for copy in copies():
+        removal.disown(copy)
+    return removal
 
 
 def _counterparts(successor: "bpy.types.Collection"):

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import bpy
 
-from ..memory.datablock_identity import disown_copies, identity_name, owner_token, restamp
+from ..memory.datablock_identity import identity_name, owner_token, restamp
 from ..memory.datablock_release import Release, alive_resolver
 from .build_backup import BuildBackup
-from .build_collection import BUILD_TAG_KEYS, build_removal, previous_builds
+from .build_collection import build_removal, previous_builds
 
 
 @dataclass
@@ -77,7 +77,6 @@ def replace_previous_builds(
     failure at any later point can be undone by its caller. With *back_up*, the removed
     data-blocks are written to a backup first.
     """
-    disown_copies(BUILD_TAG_KEYS)
     old = [collection for collection in previous_builds(scene, name) if collection != new]
     if not old:
         return None

@@ -339,7 +339,24 @@ def test_copies_in_a_file_tagged_before_identities_are_the_users(city, tmp_path)
     assert {"copy", "collection copy"} <= set(marked())
     assert len(marked()["collection copy"].objects) == held
     assert tagged_count() == per_build, "copies untagged, the old build replaced whole"
+    clear()
+    assert {"copy", "collection copy"} <= set(marked())
+    assert tagged_count() == 0
     assert copy is not None
+
+
+def test_clear_in_a_file_tagged_before_identities_keeps_the_copies(city, tmp_path):
+    build(city)
+    for _, idb, _ in list(tagged_ids()):
+        del idb[IDENTITY_KEY]
+    mark(duplicate(build_object("LeanRoute Buildings")), "copy")
+    collection_copy = mark(the_build().copy(), "collection copy")
+    bpy.context.scene.collection.children.link(collection_copy)
+    save_and_reload(tmp_path / "old.blend")
+    clear()
+    assert {"copy", "collection copy"} <= set(marked())
+    assert tagged_count() == 0, "the copies are plainly the user's"
+    assert not all_builds(bpy.context.scene)
 
 
 def test_repeated_rebuilds_with_user_links_do_not_pile_up(city):
