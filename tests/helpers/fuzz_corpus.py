@@ -62,16 +62,16 @@ KINDS = (
     (gpx_shape_case, 21),
     (gpx_ele_case, 9),
     (gpx_xml_case, 25),
-    (csv_shape_case, 38),
+    (csv_shape_case, 40),
     (jobs_number_case, 25),
     (jobs_out_case, 20),
     (json_shape_case, 57),
     (option_case, 48),
-    (path_case, 31),
+    (path_case, 32),
     (batch_option_case, 22),
     (stacked_case, 30),
     (demo_case, 12),
-    (batch_state_case, 8),
+    (batch_state_case, 10),
 )
 
 

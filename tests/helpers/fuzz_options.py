@@ -110,6 +110,8 @@ def path_case(corpus: Corpus, number: int) -> None:
         ("names-with-dashes", _set(route, "--out", "{case}/out/-x.blend"), osm, ANY, out, ()),
         ("newline-in-out-name", _set(route, "--out", "{case}/out/a\nb.blend"), osm, ANY, out,
          ()),
+        ("unicode-input-name", _set(route, "--osm", "{case}/Stadt \u00fc \u6771.osm"),
+         {"Stadt \u00fc \u6771.osm": corpus.base.osm}, ANY, out, ()),
     )  # fmt: skip
     linked = (
         # (label, args, expect, mention, links): outputs reaching an input through a link
@@ -212,14 +214,36 @@ _STATE_FILES = (
 
 
 def batch_state_case(corpus: Corpus, number: int) -> None:
-    """A batch whose state folder holds a symlink or hard link to an input where a file goes.
+    """A batch state folder holding a link to an input where a file goes, or an input.
 
-    Whatever the batch does with it (refuses, or replaces the link), the input must not change.
+    An input in the state folder (the jobs file, an OSM file) is refused: the batch rewrites
+    that folder. Whatever the batch does with a link (refuses, or replaces it), the input
+    must not change.
     """
-    name = _STATE_FILES[number % len(_STATE_FILES)]
+    turn = number % (len(_STATE_FILES) + 2)
+    if turn >= len(_STATE_FILES):
+        _inputs_in_state_folder(corpus, turn - len(_STATE_FILES))
+        return
+    name = _STATE_FILES[turn]
     kind = ("symlink", "hardlink")[(number // len(_STATE_FILES) + number) % 2]
     path = f"{OUT_DIR}/leanroute-batch/{name}"
     folders = (OUT_DIR, f"{OUT_DIR}/leanroute-batch", path.rsplit("/", 1)[0])
     corpus.add("batch-state", f"{name.replace('/', '-')}-{kind}", corpus.batch(CSV),
                {**corpus.jobs_inputs(), CSV: csv_of(job_rows(corpus.base))},
                folders=tuple(dict.fromkeys(folders)), links=((path, OSM, kind),))  # fmt: skip
+
+
+def _inputs_in_state_folder(corpus: Corpus, which: int) -> None:
+    state = f"{OUT_DIR}/leanroute-batch"
+    rows = job_rows(corpus.base)
+    if which == 0:  # the jobs file itself, its inputs outside
+        label, jobs = "jobs-file-in-state-folder", f"{state}/{CSV}"
+        text = csv_of([{**row, "osm": f"../../{OSM}"} for row in rows[:1]])
+        files = {**corpus.jobs_inputs(), jobs: text}
+    else:  # an input the jobs file names
+        label, jobs = "osm-in-state-folder", CSV
+        files = {**corpus.jobs_inputs(), f"{state}/{OSM}": corpus.base.osm,
+                 CSV: csv_of([{**rows[0], "osm": f"{state}/{OSM}"}])}  # fmt: skip
+    corpus.add("batch-state", label, ("batch", "{case}/" + jobs, *corpus.batch(CSV)[2:]), files,
+               expect=REFUSE, mention=(CSV, "leanroute-batch"),
+               folders=(OUT_DIR, state))  # fmt: skip
