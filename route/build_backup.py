@@ -60,7 +60,9 @@ class BuildBackup:
                 with contextlib.suppress(TypeError, AttributeError):
                     idb[RESTORE_KEY] = json.dumps([collection, id_key(idb), idb.name])
                     stamped.append(idb)
-            bpy.data.libraries.write(str(backup.path), set(victims), fake_user=False)
+            bpy.data.libraries.write(
+                str(backup.path), set(victims), path_remap="RELATIVE", fake_user=False
+            )
         except Exception as error:
             backup.discard()
             reason = str(error).removeprefix("Error: ").strip() or type(error).__name__

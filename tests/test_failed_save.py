@@ -110,6 +110,43 @@ def test_a_save_into_a_removed_folder_puts_the_previous_build_back(factory_scene
 
 
 @pytest.mark.binary_compatible
+def test_linked_and_relative_data_the_build_used_comes_back_as_it_was(
+    factory_scene, city, tmp_path
+):
+    library = tmp_path / "library.blend"
+    material = bpy.data.materials.new("from the library")
+    bpy.data.libraries.write(str(library), {material}, fake_user=True)
+    bpy.data.materials.remove(material)
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "main.blend"))  # relative paths
+    with bpy.data.libraries.load("//library.blend", link=True, relative=True) as (_, target):
+        target.materials = ["from the library"]
+    image = bpy.data.images.new("texture", 4, 4)
+    image.filepath_raw = "//textures/texture.png"
+    build(city)
+    roads = build_object("LeanRoute Roads").data
+    roads.materials[1] = bpy.data.materials["from the library"]
+    image_user = bpy.data.materials.new("textured")
+    image_user["image"] = image  # an ID property pointing at the image: a dependency
+    roads.materials[2] = image_user
+    before = build_state()
+    folder = tmp_path / "out"
+    folder.mkdir()
+
+    def remove_the_folder(stage, *_):
+        if stage == "save":
+            shutil.rmtree(folder)
+
+    with pytest.raises(OSError):
+        SceneBuild(settings_for(city, out=folder / "x.blend"), on_stage=remove_the_folder).run()
+    assert not differences(before, build_state()), "\n".join(differences(before, build_state()))
+    slots = [m.name if m else None for m in build_object("LeanRoute Roads").data.materials]
+    assert slots[1:3] == ["from the library", "textured"]
+    assert bpy.data.materials["from the library"].library is not None
+    assert [lib.filepath for lib in bpy.data.libraries] == ["//library.blend"]
+    assert bpy.data.images["texture"].filepath_raw == "//textures/texture.png"
+
+
+@pytest.mark.binary_compatible
 def test_a_report_that_cannot_be_written_puts_the_previous_build_back(
     factory_scene, city, tmp_path
 ):
