@@ -182,6 +182,32 @@ def test_a_backup_that_cannot_be_written_leaves_the_previous_build(
     assert list(tmp_path.iterdir()) == []
 
 
+# (A signal once the files are renamed into place finds the build finished: not a failure.)
+@pytest.mark.parametrize("moment", ["stage:save", "stage-end:save", "temp-started:scene.json"])
+def test_ctrl_c_during_a_rebuilds_save_puts_the_previous_build_back(
+    factory_scene, city, tmp_path, monkeypatch, capsys, moment
+):
+    from leanroute.cli.commands import main
+    from leanroute.route import kill_points
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    route = ";".join(f"{lat:.7f},{lon:.7f}" for lat, lon in city.waypoints)
+    arguments = ["build", "--osm", str(city.path), "--route", route, "--quiet"]
+    arguments += ["--out", str(folder / "scene.blend"), "--report", str(folder / "scene.json")]
+    assert main(arguments) == 0
+    users_edits()
+    before, files = build_state(), sorted(p.name for p in folder.iterdir())
+    monkeypatch.setattr(kill_points, "_reached", {})
+    monkeypatch.setenv("LEANROUTE_TEST_KILL", moment)
+    monkeypatch.setenv("LEANROUTE_TEST_SIGNAL", "SIGINT")
+    assert main(arguments) == 130
+    assert len(capsys.readouterr().err.splitlines()) == 1
+    assert not differences(before, build_state()), "\n".join(differences(before, build_state()))
+    assert sorted(p.name for p in folder.iterdir()) == files, "no new file, no temporary"
+    assert not backups()
+
+
 DISK_FULL = textwrap.dedent(
     """
     import json, os, resource, signal, sys
