@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import bpy
 
-from .datablock_owner import OWNER_KEY, id_key
+from .datablock_identity import is_ours
+from .datablock_keys import id_key
 from .datablock_size_model import (
     AttributeLayer,
     SizeEstimate,
@@ -137,10 +138,8 @@ def _label(idb: "bpy.types.ID") -> str:
 
 
 def _is_tagged(idb: "bpy.types.ID") -> bool:
-    try:
-        return idb.get(OWNER_KEY) is not None
-    except TypeError:  # an ID type without custom properties
-        return False
+    # A build's own data-block; a user's copy of one inherits the tag but is not.
+    return is_ours(idb)
 
 
 def largest_datablocks(
