@@ -25,6 +25,14 @@ def summary_lines(results: dict) -> list[str]:
     if animation:
         first, last = animation["frames"]
         lines.append(f"animation: frames {first}-{last} ({animation['seconds']} s)")
+    kept = results.get("kept_for_user")
+    if kept:
+        # The previous build's data that the user's data still used: not removed, theirs now.
+        count = sum(kept.values())
+        lines.append(
+            f"kept: {count} data-block{'s' if count != 1 else ''} of the previous build "
+            "that your data uses, now yours"
+        )
     return lines
 
 

@@ -25,6 +25,7 @@ from helpers.user_edits import (
 
 from leanroute.memory.datablock_identity import IDENTITY_KEY, is_ours, owner_token, tagged_ids
 from leanroute.memory.datablock_owner import remove_tagged_orphans
+from leanroute.progress.build_summary import summary_lines
 from leanroute.route.build_collection import BUILD_TAG_KEYS, all_builds
 from leanroute.route.errors import RouteError
 from leanroute.route.sample_city import write_sample_city
@@ -141,9 +142,10 @@ def test_a_rig_parented_or_constrained_to_the_car_follows_the_new_car(city, tmp_
     follower.constraints.new("CHILD_OF").target = car
     follower.constraints.new("COPY_LOCATION").target = car
 
-    build(city)
+    result = build(city)
     new_car = build_object("LeanRoute Car")
     assert marked()["rig"].parent == new_car
+    assert "kept" not in " ".join(summary_lines(result.results)), "followed, nothing kept"
     assert [c.target for c in marked()["follower"].constraints] == [new_car, new_car]
 
     def check(step):
@@ -216,6 +218,10 @@ def test_a_build_material_in_a_users_slot_stays_there(city, tmp_path):
     cube = mark(bpy.data.objects["Cube"], "cube")
     material = bpy.data.materials["LeanRoute building"]
     cube.data.materials.append(material)
+    result = build(city)
+    assert "kept: 1 data-block of the previous build that your data uses, now yours" in (
+        summary_lines(result.results)
+    )
 
     def check(step):
         slots = [slot.material for slot in marked()["cube"].material_slots]
