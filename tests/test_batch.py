@@ -184,3 +184,13 @@ def test_workers_wait_while_memory_would_not_cover_another_job(tmp_path, monkeyp
     throttled = [e for e in log if e["event"] == "throttled"]
     assert throttled and "reserved for running jobs" in throttled[-1]["reason"]
     assert "waiting for memory" in capsys.readouterr().err
+
+
+def test_the_scene_settings_are_as_before_after_every_job(factory_scene, tmp_path):
+    scene = bpy.context.scene
+    scene.frame_start, scene.frame_end, scene.render.fps = 7, 77, 30
+    before = (scene.frame_start, scene.frame_end, scene.render.fps, scene.camera)
+    rows = job_rows(2, cities=("lisbon",))
+    rows[1]["waypoints"] = ROUTES["berlin"][1]  # fails: its own settings are rolled back
+    assert run_batch(write_csv(tmp_path / "jobs.csv", rows), tmp_path / "out", "--quiet") == 1
+    assert (scene.frame_start, scene.frame_end, scene.render.fps, scene.camera) == before
