@@ -16,6 +16,7 @@ from .blender_stats import blender_allocated_bytes
 from .budget import (
     BudgetInterrupt,
     MemoryBudgetExceeded,
+    MemoryBudgetForecast,
     ResolvedBudget,
     StageForecast,
 )
@@ -229,6 +230,19 @@ class Stage:
             error = self._exceeded(max(self._stop_rss or 0, report.peak.rss or 0))
             report.error = str(error)
             raise error from None
+        if self._stopped_here(exc) and (report.peak.rss or 0) > exc.reached:
+            # Stopped by a check of this stage (a checkpoint, a refused allocation): its
+            # figure, too, is the stage's peak as the window closed, not the one read then.
+            error = MemoryBudgetExceeded(
+                self.name,
+                exc.limit,
+                report.peak.rss,
+                how=exc.how,
+                advice=exc.advice,
+                requested=exc.requested,
+            )
+            report.error = str(error)
+            raise error from None
         report.error = f"{exc_type.__name__}: {exc}"
         if exc is not None:
             exc.add_note(f"LeanRoute: stage {self.name!r} {report.status} and was rolled back.")
@@ -298,6 +312,14 @@ class Stage:
         if hard is not None and rss is not None and rss > hard:
             self._disarm()
             raise self._exceeded(max(rss, self._window.peak))
+
+    def _stopped_here(self, exc) -> bool:
+        """A stop of this stage measured here (not a refusal from a forecast or reserve)."""
+        return (
+            isinstance(exc, MemoryBudgetExceeded)
+            and not isinstance(exc, MemoryBudgetForecast)
+            and exc.stage == self.name
+        )
 
     def _exceeded(self, rss: int) -> MemoryBudgetExceeded:
         return MemoryBudgetExceeded(self.name, self._budget.hard or 0, rss, how=self._budget.how)
