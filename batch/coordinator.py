@@ -413,7 +413,14 @@ class Coordinator:
 
     def _worker_ended(self, worker: WorkerProcess, code: int, waiting: deque, stopped: str) -> None:
         how = describe_exit(code)
-        self.log.write("worker_exit", worker=worker.number, pid=worker.pid, status=how)
+        removed = sweep_temporaries(self.paths, [self.by_id[job_id] for job_id in worker.job_ids])
+        self.log.write(
+            "worker_exit",
+            worker=worker.number,
+            pid=worker.pid,
+            status=how,
+            temporaries_removed=len(removed),  # a killed worker's half-written files
+        )
         current = worker.current
         if current is not None and not stopped:
             # The worker died in the middle of a job: that job failed; the others go on.
