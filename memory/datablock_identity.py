@@ -8,7 +8,8 @@ process that read it. A data-block is LeanRoute's own only when
 
 - it carries :data:`OWNER_KEY` and is local (not linked from a library);
 - its name is still the recorded one (a copy gets a new unique name; a data-block the user
-  renamed counts as the user's from then on); and
+  renamed counts as the user's from then on), and so is the file it was appended from
+  (``library_weak_reference``: a build the user appended from another file is theirs); and
 - in the process that tagged it, its ``session_uid`` is the recorded one, unless no
   data-block of that build has its recorded ``session_uid`` any more (the file was reloaded,
   so every key changed) and the name alone decides.
@@ -54,7 +55,19 @@ def stamp(idb: "bpy.types.ID", token: str) -> bool:
 
 def restamp(idb: "bpy.types.ID") -> None:
     """Record *idb*'s identity again after LeanRoute itself renamed or restored it."""
-    idb[IDENTITY_KEY] = {"name": idb.name, "process": _PROCESS, "key": _key_text(idb)}
+    idb[IDENTITY_KEY] = {
+        "name": idb.name,
+        "process": _PROCESS,
+        "key": _key_text(idb),
+        "source": _source(idb),
+    }
+
+
+def _source(idb: "bpy.types.ID") -> str:
+    # Appending sets a weak reference to the file appended from: data the user appended
+    # from another file (a build saved there) has one its identity did not record.
+    weak = getattr(idb, "library_weak_reference", None)
+    return f"{weak.filepath}|{weak.id_name}" if weak is not None else ""
 
 
 def owner_token(idb: "bpy.types.ID") -> "str | None":
@@ -74,7 +87,7 @@ def identity_name(idb: "bpy.types.ID") -> "str | None":
     return fields[0] if fields else None
 
 
-def _identity(idb: "bpy.types.ID") -> "tuple[str, str, str] | None":
+def _identity(idb: "bpy.types.ID") -> "tuple[str, str, str, str] | None":
     try:
         value = idb.get(IDENTITY_KEY)
     except TypeError:
@@ -82,10 +95,8 @@ def _identity(idb: "bpy.types.ID") -> "tuple[str, str, str] | None":
     getter = getattr(value, "get", None)
     if getter is None:
         return None
-    name, process, key = getter("name"), getter("process"), getter("key")
-    if not all(isinstance(part, str) for part in (name, process, key)):
-        return None
-    return name, process, key
+    fields = (getter("name"), getter("process"), getter("key"), getter("source", ""))
+    return fields if all(isinstance(part, str) for part in fields) else None
 
 
 def disown(idb: "bpy.types.ID", extra_keys=()) -> dict:
@@ -142,10 +153,11 @@ class Ownership:
             # type and base name, only the first by name is the build's, the rest copies.
             return self._legacy_first().get(_legacy_group(idb, token)) == idb.name
         fields = _identity(idb)
-        # An identity edited by hand is not trusted; a new name is a copy's or the user's.
-        if fields is None or fields[0] != idb.name:
+        # An identity edited by hand is not trusted; a new name is a copy's or the user's,
+        # a new source one the user appended from another file.
+        if fields is None or fields[0] != idb.name or fields[3] != _source(idb):
             return False
-        _, process, key = fields
+        _, process, key, _ = fields
         if process != _PROCESS or not key or key == _key_text(idb):
             return True
         # Same process, another key: a copy, unless the whole build was re-keyed (reloaded).

@@ -25,6 +25,7 @@ from ..memory.datablock_identity import (
     owner_token,
     restamp,
 )
+from ..memory.datablock_keys import collection_name
 from ..memory.datablock_release import Release
 
 BUILD_KEY = "leanroute_build"
@@ -120,10 +121,10 @@ def build_datablocks(token: str) -> dict["bpy.types.ID", str]:
     """Every data-block the build *token* made (never a copy), with its ``bpy.data`` collection."""
     found = {}
     ownership = Ownership()
-    for collection_name in id_collections():
-        for idb in getattr(bpy.data, collection_name):
+    for kind in id_collections():
+        for idb in getattr(bpy.data, kind):
             if owner_token(idb) == token and ownership.ours(idb):
-                found[idb] = collection_name
+                found[idb] = kind
     return found
 
 
@@ -219,6 +220,22 @@ def remove_build_objects(
     return removal.remove()
 
 
+def rename_to_free(idb: "bpy.types.ID", name: str) -> None:
+    """Name *idb* *name*, or the first free ``name.001``…, never taking a name in use.
+
+    Blender 3.4 gives a taken name to the data-block renamed and renames the one holding
+    it (a user's, or a previous build's), so LeanRoute never assigns a name in use.
+    """
+    existing = getattr(bpy.data, collection_name(idb))
+    if idb.name == name or existing.get(name) is None:
+        idb.name = name
+        return
+    number = 1
+    while existing.get(f"{name}.{number:03d}") not in (None, idb):
+        number += 1
+    idb.name = f"{name}.{number:03d}"
+
+
 def settle_names(collection: "bpy.types.Collection", name: str) -> None:
     """Give a build and its objects their base names once the previous build is gone.
 
@@ -226,8 +243,9 @@ def settle_names(collection: "bpy.types.Collection", name: str) -> None:
     its name), and each keeps its identity under the new name.
     """
     ownership = Ownership()
-    if collection.name != name:
-        collection.name = name
+    # Only a free name: Blender 3.4 would rename the user's data-block holding it instead.
+    if collection.name != name and name not in bpy.data.collections:
+        rename_to_free(collection, name)
     if owner_token(collection) is not None:
         restamp(collection)
     for obj in collection.all_objects:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import bpy
 
 from ..memory.datablock_identity import identity_name, owner_token, restamp
+from ..memory.datablock_keys import collection_name
 from ..memory.datablock_release import Release, alive_resolver
 from .build_backup import BuildBackup
 from .build_collection import build_removal, previous_builds
@@ -41,6 +42,8 @@ class Replacement:
             return True
         if self.backup is None:
             return False
+        # Restored data-blocks are not ours again until settle() gives them their names back
+        # (they were appended: a new source), which nothing in between depends on.
         self.restored = self.backup.restore()
         alive = alive_resolver()
         self.removal.undo(lambda wanted: self.restored.get(wanted) or alive(wanted))
@@ -50,7 +53,8 @@ class Replacement:
         """Once the new build is gone: the restored data-blocks get their names back."""
         for idb in (self.restored or {}).values():
             name = identity_name(idb)
-            if name and idb.name != name:
+            # Only a free name: Blender 3.4 would rename the data-block holding it instead.
+            if name and idb.name != name and name not in getattr(bpy.data, collection_name(idb)):
                 idb.name = name
             if owner_token(idb) is not None:
                 restamp(idb)

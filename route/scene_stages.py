@@ -17,6 +17,7 @@ from .build_collection import (
     new_build_collection,
     record_build_origin,
     record_scene_before,
+    rename_to_free,
     settle_names,
 )
 from .build_swap import Replacement, replace_previous_builds
@@ -327,7 +328,7 @@ def route_objects(state: BuildState, stage) -> None:
 
     if settings.car_blend is not None:
         car = append_car(settings.car_blend, settings.car_object)
-        car.name = "LeanRoute Car"
+        rename_to_free(car, "LeanRoute Car")
     else:
         mesh = procedural_car_mesh("LeanRoute Car")
         for part in ("car body", "car glass", "car tyre"):

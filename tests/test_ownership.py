@@ -303,6 +303,42 @@ def test_a_handler_object_linked_into_the_build_is_kept_by_a_failed_build(city, 
         bpy.app.handlers.frame_change_post.remove(handler)
 
 
+def test_a_build_appended_from_another_file_is_the_users(city, tmp_path):
+    build(city)
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "yesterday.blend"))
+    bpy.ops.wm.read_factory_settings(use_empty=False)
+    with bpy.data.libraries.load(str(tmp_path / "yesterday.blend")) as (_, target):
+        target.collections = ["LeanRoute"]
+    appended = mark(target.collections[0], "appended city")
+    bpy.context.scene.collection.children.link(appended)
+    held = len(appended.objects)
+    assert not all_builds(bpy.context.scene), "the user's, not a build of this file"
+
+    def check(step):
+        assert len(marked()["appended city"].objects) == held, step
+        assert bpy.context.scene.collection.children.get("LeanRoute") is not None, step
+
+    every_step(city, tmp_path, check)
+
+
+def test_a_build_never_takes_a_name_from_the_users_data(city, tmp_path):
+    # Blender 3.4 gives a taken name to the renamed data-block and renames the other one.
+    mine = mark(bpy.data.objects.new("LeanRoute Car", None), "mine")
+    bpy.context.scene.collection.objects.link(mine)
+    theirs = mark(bpy.data.collections.new("LeanRoute"), "their collection")
+    bpy.context.scene.collection.children.link(theirs)
+    van = bpy.data.objects.new("Van", bpy.data.meshes.new("Van"))
+    bpy.data.libraries.write(str(tmp_path / "cars.blend"), {van})
+    bpy.data.objects.remove(van)
+    for _ in range(2):
+        build(city, car_blend=tmp_path / "cars.blend", car_object="Van")
+        assert marked()["mine"].name == "LeanRoute Car"
+        assert marked()["their collection"].name == "LeanRoute"
+    clear()
+    assert marked()["mine"].name == "LeanRoute Car"
+    assert marked()["their collection"].name == "LeanRoute"
+
+
 def test_a_renamed_build_object_is_the_users(city, tmp_path):
     build(city)
     renamed = mark(build_object("LeanRoute Ground"), "renamed")
