@@ -110,6 +110,26 @@ def test_a_save_into_a_removed_folder_puts_the_previous_build_back(factory_scene
 
 
 @pytest.mark.binary_compatible
+def test_an_output_that_cannot_be_renamed_into_place_puts_the_previous_build_back(
+    factory_scene, city, tmp_path
+):
+    build(city)
+    users_edits()
+    before = build_state()
+    out = tmp_path / "scene.blend"
+
+    def a_folder_takes_the_name(stage, *_):
+        if stage == "save":
+            (out / "in the way").mkdir(parents=True)  # the rename at the end fails
+
+    with pytest.raises(OSError) as raised:
+        SceneBuild(settings_for(city, out=out), on_stage=a_folder_takes_the_name).run()
+    assert_put_back(before, raised.value, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scene.blend"]
+    assert [p.name for p in out.iterdir()] == ["in the way"], "no temporary left"
+
+
+@pytest.mark.binary_compatible
 def test_linked_and_relative_data_the_build_used_comes_back_as_it_was(
     factory_scene, city, tmp_path
 ):
