@@ -71,7 +71,7 @@ class Release:
     # -- the steps -------------------------------------------------------------------------
 
     def prepare(self) -> "Release":
-        """Relocate, retarget and adopt (every change journalled); nothing is removed yet."""
+        """Retarget, adopt and relocate (every change journalled); nothing is removed yet."""
         if not self._prepared:
             self._prepared = True
             if self.victims:
@@ -121,7 +121,7 @@ class Release:
             _undo_entry(entry, resolve)
         self.journal.clear()
 
-    # -- 1. relocate -----------------------------------------------------------------------
+    # -- 3. relocate -----------------------------------------------------------------------
 
     def _relocation_for(self, collection: "bpy.types.Collection") -> "bpy.types.Collection":
         if self._relocate is not None:
@@ -165,7 +165,7 @@ class Release:
         (parent.objects if isinstance(idb, bpy.types.Object) else parent.children).link(idb)
         self.journal.append(("link", _parent_ref(parent), ref(idb)))
 
-    # -- 2. retarget -----------------------------------------------------------------------
+    # -- 1. retarget -----------------------------------------------------------------------
 
     def _retarget(self) -> None:
         linkable = [v for v in self.victims if isinstance(v, _LINKABLE)]
@@ -223,7 +223,7 @@ class Release:
     def _home(self, scene) -> bool:
         return self.home_scenes is None or scene in self.home_scenes
 
-    # -- 3. adopt --------------------------------------------------------------------------
+    # -- 2. adopt --------------------------------------------------------------------------
 
     def _adopt_what_users_use(self) -> "list[bpy.types.ID]":
         adopted: list[bpy.types.ID] = []
@@ -293,7 +293,7 @@ class Release:
 
 
 def release(victims, **options) -> Release:
-    """Relocate, retarget, adopt and remove in one go (see the module); returns the journal."""
+    """Retarget, adopt, relocate and remove in one go (see the module); returns the journal."""
     done = Release(victims, **options)
     done.remove()
     return done

@@ -63,8 +63,10 @@ class BuildBackup:
             bpy.data.libraries.write(
                 str(backup.path), set(victims), path_remap="RELATIVE", fake_user=False
             )
-        except Exception as error:
+        except BaseException as error:
             backup.discard()
+            if not isinstance(error, Exception):  # an interrupt: stop as asked, no file left
+                raise
             reason = str(error).removeprefix("Error: ").strip() or type(error).__name__
             raise _not_kept(backup.path, reason) from None
         finally:
