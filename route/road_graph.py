@@ -75,8 +75,10 @@ _TIMED = frozenset({"reversible", "alternating"})
 
 #: Cell size of the segment grid used to find the roads near a point (metres).
 GRID_CELL_M = 64.0
-#: Grid pieces (cells crossed) allowed per segment on average before the cells grow.
+#: Grid pieces (cells crossed) allowed per segment on average before the cells grow, and
+#: in all at least (a few MB, however few the segments).
 GRID_PIECES_PER_SEGMENT = 16
+GRID_PIECES_MIN = 1 << 16
 
 
 def car_access(tags) -> "tuple[bool, bool] | None":
@@ -251,12 +253,13 @@ class RoadGraph:
         most 2 x 2) cells of its box, so a long diagonal segment fills the cells it passes
         through, not every cell of its box (one 300-byte file's 400 km segment made 2 GB of
         those). Cells grow past :data:`GRID_CELL_M` only when the pieces would number more
-        than :data:`GRID_PIECES_PER_SEGMENT` a segment (roads spread over a continent).
+        than :data:`GRID_PIECES_PER_SEGMENT` a segment, and :data:`GRID_PIECES_MIN` in all
+        (roads spread over a continent).
         """
         a, b = self.xy[self.seg_a], self.xy[self.seg_b]
         length = np.hypot(*(b - a).T)
         count = len(a)
-        budget = GRID_PIECES_PER_SEGMENT * count
+        budget = max(GRID_PIECES_PER_SEGMENT * count, GRID_PIECES_MIN)
         cell = GRID_CELL_M
         if np.ceil(length / cell).sum() + count > budget:
             cell = max(cell, float(length.sum()) / (budget - count))
