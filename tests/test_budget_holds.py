@@ -126,3 +126,25 @@ def test_reserve_refuses_a_long_call_that_cannot_fit_and_the_stage_rolls_back():
         "to need 300.0 MiB more (2,000,000 vertices)"
     )
     assert "The stage was rolled back" in message and report.peak.rss <= hard
+
+
+def test_a_drive_whose_keyframes_cannot_fit_is_refused_before_anything_is_built(tmp_path):
+    from helpers.scene import fingerprint
+
+    from leanroute.route.build import SceneBuild
+    from leanroute.route.sample_city import write_sample_city
+    from leanroute.route.settings import BuildSettings
+
+    city = write_sample_city(tmp_path / "city.osm")
+    # 1.35 km at 1 km/h and 24 fps: 116,641 frames, each keyed on 9 channels.
+    settings = BuildSettings(osm=city.path, waypoints=city.waypoints, speed_kmh=1.0, fps=24)
+    before = fingerprint()
+    build = SceneBuild(settings, budget=MemoryBudget(hard=settled() + 150 * MIB))
+    with pytest.raises(MemoryBudgetForecast) as raised:
+        build.run()
+    message = str(raised.value)
+    assert raised.value.stage in ("animation", "save")
+    assert "frames of animation" in message and "Nothing was built" in message
+    ran = [stage.name for stage in build.pipeline.report.stages]
+    assert ran == ["parse", "project", "route"]  # refused as soon as the frames were known
+    assert fingerprint() == before

@@ -56,3 +56,49 @@ def test_the_animation_is_estimated_once_the_frames_are_known(cities):
     animation = mf.forecast("animation", size)
     assert animation.bytes == 2400 * mf.ANIMATION_PER_FRAME + mf.STAGE_FIXED
     assert animation.basis == "estimated from 2,400 frames of animation"
+
+
+def test_a_gpx_track_counts_in_the_parse_and_its_points_in_the_route(tmp_path):
+    osm, gpx = tmp_path / "map.osm", tmp_path / "drive.gpx"
+    osm.write_bytes(b"x" * 1_000_000)
+    gpx.write_bytes(b"x" * 500_000)
+    size = mf.size_of_inputs(osm, gpx)
+    assert (size.file_bytes, size.gpx_bytes) == (1_000_000, 500_000)
+    parse = mf.forecast("parse", size)
+    assert parse.bytes == int(4.0 * 1_000_000 + 4.0 * 500_000) + mf.STAGE_FIXED
+    assert parse.basis == "estimated from a 976.6 KiB OSM file and a 488.3 KiB GPX file"
+    counted = mf.with_track(mf.InputSize(1_000_000, nodes=10_000), 200_000)
+    route = mf.forecast("route", counted)
+    assert route.bytes == 32 * 10_000 + mf.ROUTE_PER_TRACK_POINT * 200_000 + mf.STAGE_FIXED
+    assert route.basis == "estimated from 10,000 nodes and 200,000 track points"
+
+
+def test_the_save_is_estimated_from_the_frames_and_the_routes_points():
+    size = mf.with_frames(mf.InputSize(1), 400_000, route_points=20_000)
+    save = mf.forecast("save", size)
+    assert save.bytes == (
+        mf.SAVE_PER_FRAME * 400_000 + mf.SAVE_PER_ROUTE_POINT * 20_000 + mf.STAGE_FIXED
+    )
+    assert save.basis == "estimated from 400,000 frames of animation and a route of 20,000 points"
+
+
+def test_large_roofs_with_courtyards_are_counted_from_the_parsed_relations(tmp_path):
+    from helpers.big_rings import circle, hole_grid, write_osm
+
+    big = write_osm(tmp_path / "big.osm", [circle(12000, 150.0)], [circle(12000, 75.0)])
+    size = mf.count_input(read_osm(big), mf.size_of_file(big))
+    assert (size.buildings, size.building_nodes, size.large_roof_nodes) == (1, 24002, 24002)
+    buildings = mf.forecast("buildings", size)
+    assert buildings.bytes == (
+        mf.BUILDINGS_PER_BUILDING_NODE * 24002
+        + mf.LARGE_ROOF_PER_NODE * 24002
+        + mf.LARGE_ROOF_FIXED
+        + mf.STAGE_FIXED
+    )
+    assert buildings.basis.endswith("24,002 of them in large roofs with courtyards")
+    many = write_osm(tmp_path / "many.osm", [circle(64, 300.0)], hole_grid(100, 200.0, 1.0))
+    assert mf.count_input(read_osm(many), 0).large_roof_nodes == 65 + 100 * 5  # 101 rings
+    small = write_osm(tmp_path / "small.osm", [circle(64, 300.0)], hole_grid(3, 200.0, 1.0))
+    assert mf.count_input(read_osm(small), 0).large_roof_nodes == 0  # the quick filler's
+    way = write_osm(tmp_path / "way.osm", [circle(50000, 150.0)], as_way=True)
+    assert mf.count_input(read_osm(way), 0).large_roof_nodes == 0  # an n-gon roof
