@@ -199,15 +199,21 @@ class SceneBuild:
         # The previous build comes back first (it was replaced in the save stage): the user's
         # objects and links move back to it, so removing the new build takes none of them.
         replacement, self.state.replacement = self.state.replacement, None
-        if replacement is None or replacement.put_back():
+        failure = None
+        try:
+            put_back = replacement is None or replacement.put_back()
+        except Exception as error:  # the backup could not be read: say so, after the rest
+            put_back, failure = False, error
+        if put_back:
             # The failed stage rolled back its own data; the owner holds the earlier stages'.
             self.pipeline.owner.remove_all()
             if replacement is not None:
                 replacement.settle()
             self.state.restore_scene_settings()
         else:
-            # Replaced without a backup (no output to save) and stopped after that: the
-            # new build is complete, so it stays rather than leave the scene with neither.
+            # The previous build cannot come back (replaced without a backup, no output to
+            # save, or its backup unreadable): the new, complete build stays rather than
+            # leave the scene with neither.
             self.state.results["kept_new_build"] = True
         self.state.release()
         if self._open:
@@ -215,3 +221,5 @@ class SceneBuild:
         self._open = False
         self._finished = True
         self.pipeline.report.results = {"rolled_back": True, **self.state.results}
+        if failure is not None:
+            raise failure

@@ -20,6 +20,7 @@ from ..memory.datablock_keys import collection_name
 from ..memory.datablock_release import Release, alive_resolver
 from .build_backup import BuildBackup
 from .build_collection import build_removal, previous_builds
+from .errors import OutputFileError
 
 
 @dataclass
@@ -44,7 +45,15 @@ class Replacement:
             return False
         # Restored data-blocks are not ours again until settle() gives them their names back
         # (they were appended: a new source), which nothing in between depends on.
-        self.restored = self.backup.restore()
+        try:
+            self.restored = self.backup.restore()
+        except Exception as error:  # the backup is gone or unreadable: it is all there is
+            reason = str(error).removeprefix("Error: ").strip() or type(error).__name__
+            raise OutputFileError(
+                self.backup.path,
+                f"the previous build could not be put back ({reason}); the new build stays "
+                "in the scene; append the previous one from this file if it is still there",
+            ) from None
         alive = alive_resolver()
         self.removal.undo(lambda wanted: self.restored.get(wanted) or alive(wanted))
         return True

@@ -110,6 +110,33 @@ def test_a_save_into_a_removed_folder_puts_the_previous_build_back(factory_scene
 
 
 @pytest.mark.binary_compatible
+def test_a_backup_deleted_before_it_is_needed_keeps_the_new_build_and_says_so(
+    factory_scene, city, tmp_path
+):
+    build(city)
+    folder = tmp_path / "out"
+    folder.mkdir()
+
+    def remove_folder_and_backups(stage, *_):
+        if stage == "save":
+            shutil.rmtree(folder)
+
+    class Build(SceneBuild):
+        def _roll_back(self):
+            for path in backups():  # a temporary-folder cleaner got there first
+                os.unlink(path)
+            super()._roll_back()
+
+    with pytest.raises(LeanRouteError) as raised:
+        Build(settings_for(city, out=folder / "x.blend"), on_stage=remove_folder_and_backups).run()
+    line = describe(raised.value)
+    assert "\n" not in line and "previous build could not be put back" in line, line
+    assert "leanroute-replaced-" in line
+    assert len(all_builds(bpy.context.scene)) == 1, "the new, complete build stays"
+    assert build_object("LeanRoute Car").animation_data.action is not None
+
+
+@pytest.mark.binary_compatible
 def test_an_output_that_cannot_be_renamed_into_place_puts_the_previous_build_back(
     factory_scene, city, tmp_path
 ):
