@@ -147,7 +147,14 @@ def run_demo(args) -> int:
         check_blend_file(settings.car_blend, "--car-blend")
     check_folder("--out-dir", out_dir, may_create=True)
     outputs = [
-        Output(f"--out-dir ({name})", out_dir / name, suffix, by_blender=suffix == ".blend")
+        # Names the user did not choose: only a new name or an earlier run's plain file.
+        Output(
+            f"--out-dir ({name})",
+            out_dir / name,
+            suffix,
+            by_blender=suffix == ".blend",
+            named_in="--out-dir",
+        )
         for name, suffix in DEMO_FILES.items()
     ]
     check_outputs(outputs, [("--car-blend", settings.car_blend)], may_create=True)

@@ -18,9 +18,17 @@ build starts, each output is refused, with one line naming the option and the pa
   ``@`` Blender adds while it saves), would be too long for the file system (NAME_MAX per
   name, PATH_MAX per path), or its path too long for Blender, which silently cuts paths
   longer than 1023 bytes and then reports success.
+
+A file LeanRoute names itself (``demo``'s ``sample.osm``, ``demo.blend`` and
+``demo-report.json`` in ``--out-dir``, the panel's timed report) is held to more: the user
+never named it, so whatever is found there was not meant as the output. Its name must be
+new or a regular file with no other name (:func:`check_own_name`): a symbolic link (to
+anything, dangling included), a file with other hard links, a folder, a FIFO, a device or a
+socket is refused, never written through or replaced.
 """
 
 import os
+import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -50,6 +58,9 @@ class Output:
     suffix: str  # ".blend", ".json", ".osm"
     #: Saved by Blender (its own temporary "@" file and path limit apply).
     by_blender: bool = False
+    #: Set when LeanRoute chose the file's name (the user named only its folder): what
+    #: names that folder ("--out-dir"), for the message. See :func:`check_own_name`.
+    named_in: "str | None" = None
 
 
 def absolute(path) -> Path:
@@ -113,6 +124,8 @@ def check_target(output: Output, *, may_create: bool = False) -> Path:
     """
     option, given = output.option, os.fspath(output.path)
     path = Path(given)
+    if output.named_in is not None:
+        check_own_name(output)
     if names_a_folder(given):
         raise SettingsError(
             option, f"{given} names a folder; give a file name ending {output.suffix}"
@@ -138,6 +151,64 @@ def check_target(output: Output, *, may_create: bool = False) -> Path:
     check_folder(option, target.parent, may_create=may_create)
     _check_lengths(option, given, target, output)
     return target
+
+
+def check_own_name(output: Output) -> None:
+    """Refuse *output*, a name LeanRoute chose, unless it is new or a plain regular file.
+
+    A regular file with one name is what an earlier run wrote and is replaced as before.
+    Anything else the user (or someone) put there is refused with one line naming it: a
+    symbolic link (to anything: it would lead the write elsewhere), a file with other hard
+    links (it is also a file under another name), a folder, a FIFO, a device, a socket.
+    LeanRoute's own temporaries of the name (a killed demo keeps its sample city under one)
+    are not counted as other names.
+    """
+    given = os.fspath(output.path)
+    try:
+        info = os.lstat(given)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # a new name (or a folder that is not one: the folder's check says so)
+    except OSError as error:
+        raise SettingsError(output.option, os_error_line(error, given)) from None
+    mode = info.st_mode
+    if stat.S_ISLNK(mode):
+        reason = f"is a symbolic link to {os.readlink(given)}"
+    elif stat.S_ISDIR(mode):
+        reason = "is a folder"
+    elif not stat.S_ISREG(mode):
+        reason = f"is {kind_of(mode)}, not a regular file"
+    else:
+        others = info.st_nlink - 1 - _own_temporaries_of(Path(given), info)
+        if others <= 0:
+            return
+        names = "another name" if others == 1 else f"{others} other names"
+        reason = f"is a file with {names} (a hard link): it may be another file of yours"
+    raise SettingsError(
+        output.option,
+        f"{given} {reason}; LeanRoute chose this name and replaces only a plain file there: "
+        f"remove it or choose another {output.named_in}",
+    )
+
+
+def _own_temporaries_of(path: Path, info: os.stat_result) -> int:
+    """How many of LeanRoute's temporaries of *path* (beside it) are the file *info* is."""
+    pattern = re.compile(
+        re.escape(f".{path.stem}.tmp-") + r"[0-9]{1,9}" + re.escape(path.suffix) + "@?"
+    )
+    count = 0
+    try:
+        with os.scandir(path.parent) as entries:
+            for entry in entries:
+                if not pattern.fullmatch(entry.name):
+                    continue
+                try:
+                    found = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                count += (found.st_dev, found.st_ino) == (info.st_dev, info.st_ino)
+    except OSError:
+        return 0
+    return count
 
 
 def check_folder(option: str, folder: Path, *, may_create: bool = False) -> None:

@@ -15,7 +15,7 @@ import pytest
 from helpers.batch_jobs import job_rows, write_csv
 from helpers.error_lines import assert_one_line
 
-from leanroute.cli.commands import main
+from leanroute.cli.commands import DEMO_FILES, main
 from leanroute.route.sample_city import write_sample_city
 
 OSM_TEXT = "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6'></osm>\n"
@@ -327,13 +327,13 @@ DEMO_CASES = [
         "sample-osm-links-to-a-device",
         lambda d: (d / "out" / "sample.osm").symlink_to("/dev/null"),
         "out",
-        ["--out-dir (sample.osm):", "sample.osm is a character device"],
+        ["--out-dir (sample.osm):", "sample.osm is a symbolic link to /dev/null"],
     ),
     (
         "sample-osm-is-a-dangling-link",
         lambda d: (d / "out" / "sample.osm").symlink_to("gone/sample.osm"),
         "out",
-        ["--out-dir (sample.osm):", "is a symbolic link to gone/sample.osm, which does not exist"],
+        ["--out-dir (sample.osm):", "is a symbolic link to gone/sample.osm;", "remove it"],
     ),
 ]
 
@@ -362,6 +362,91 @@ def test_demo_refuses_writing_its_blend_over_the_car_it_uses(inputs, capsys):
     )
     assert_refused(code, err, ["--out-dir (demo.blend):", "same file as --car-blend"])
     assert snapshot(inputs) == before
+
+
+#: What demo may find under the name of a file it writes, none of which it may write through
+#: or replace: (id, how to make it at *path* in folder *d*, what the line says it is).
+FOUND_UNDER_DEMO_NAMES = [
+    ("symlink-to-osm", lambda d, path: path.symlink_to(d / "city.osm"), "is a symbolic link to"),
+    (
+        "relative-symlink-to-osm",
+        lambda d, path: path.symlink_to(os.path.relpath(d / "city.osm", path.parent)),
+        "is a symbolic link to ../city.osm",
+    ),
+    (
+        "symlink-to-a-file-elsewhere",
+        lambda d, path: path.symlink_to(d / "keep" / "mine.bin"),
+        "is a symbolic link to",
+    ),
+    (
+        "symlink-to-an-earlier-demo-file",
+        lambda d, path: path.symlink_to(d / "keep" / path.name),
+        "is a symbolic link to",
+    ),
+    ("dangling-symlink", lambda d, path: path.symlink_to("gone/x"), "is a symbolic link to gone/x"),
+    ("symlink-to-folder", lambda d, path: path.symlink_to(d / "keep"), "is a symbolic link to"),
+    (
+        "hard-link-to-osm",
+        lambda d, path: os.link(d / "city.osm", path),
+        "is a file with another name (a hard link)",
+    ),
+    (
+        "hard-link-twice",
+        lambda d, path: (
+            os.link(d / "keep" / "mine.bin", d / "keep" / "again.bin"),
+            os.link(d / "keep" / "mine.bin", path),
+        ),
+        "is a file with 2 other names (a hard link)",
+    ),
+    ("folder", lambda d, path: path.mkdir(), "is a folder"),
+    ("fifo", lambda d, path: os.mkfifo(path), "is a named pipe (FIFO), not a regular file"),
+    ("socket", lambda d, path: make_socket(path), "is a socket, not a regular file"),
+    (
+        "device",
+        lambda d, path: fake_null(path),
+        "is a symbolic link to /dev/null" if os.geteuid() else "is a character device, not a",
+    ),
+]
+
+
+@pytest.mark.parametrize("name", ["sample.osm", "demo.blend", "demo-report.json"])
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [case[1:] for case in FOUND_UNDER_DEMO_NAMES],
+    ids=[case[0] for case in FOUND_UNDER_DEMO_NAMES],
+)
+def test_demo_writes_no_name_it_chose_unless_new_or_a_plain_file(inputs, capsys, name, make, what):
+    # The user named only --out-dir, so whatever holds one of demo's names was not meant as
+    # its output: refused before anything is written, and what a link leads to is unchanged.
+    (inputs / "keep").mkdir()
+    (inputs / "keep" / "mine.bin").write_bytes(b"the user's own bytes")
+    (inputs / "keep" / name).write_bytes(b"an earlier demo's file, kept elsewhere")
+    make(inputs, inputs / "out" / name)
+    before, osm = snapshot(inputs), (inputs / "city.osm").read_bytes()
+    code, err = run(capsys, "demo", "--out-dir", "out", "--buildings", "2", "--quiet")
+    assert_refused(
+        code,
+        err,
+        [f"--out-dir ({name}): ", f"out/{name} {what}", "remove it or choose another --out-dir"],
+    )
+    assert (inputs / "city.osm").read_bytes() == osm
+    assert snapshot(inputs) == before  # nothing created, changed, replaced or removed
+
+
+def test_demo_replaces_its_own_plain_files_and_a_killed_runs_kept_sample(inputs, capsys):
+    # An earlier demo's files (one name each) are replaced as before; the hard link a killed
+    # demo kept of its sample city (.sample.tmp-<pid>.osm) is not another name of the user's.
+    out = inputs / "out"
+    for name in DEMO_FILES:
+        (out / name).write_bytes(b"an earlier run's " + name.encode())
+    dead = 999_999_999  # above any pid_max: no process has it
+    os.link(out / "sample.osm", out / f".sample.tmp-{dead}.osm")
+    code, err = run(capsys, "demo", "--out-dir", "out", "--buildings", "2", "--quiet")
+    assert (code, err) == (0, "")
+    assert sorted(p.name for p in out.iterdir()) == sorted(DEMO_FILES)
+    assert (out / "demo.blend").read_bytes().startswith(b"BLENDER")
+    assert b"<osm" in (out / "sample.osm").read_bytes()
+    assert all((out / name).stat().st_nlink == 1 for name in DEMO_FILES)
 
 
 BATCH_CASES = [
