@@ -51,6 +51,7 @@ def check_sample_city(
         buildings=city.buildings,
         frames=settings.drive_frames(city.route_m),
         large_roof_nodes=0,
+        route_points=int(city.route_m // 10) + 2,  # street nodes are further apart
     )
     rss = rss_bytes()
     resolved = (budget or MemoryBudget.default()).resolve(rss, available_bytes())
