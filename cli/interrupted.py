@@ -101,8 +101,11 @@ def put_back_if_interrupted(path: Path, folders: "list[Path]" = ()) -> Iterator[
 def _keep(path: Path) -> "Path | None":
     if not path.is_file():
         return None
-    # Named as a temporary of *path*, so what a killed run leaves is recognised as one.
-    kept = temporary_path(path)
+    # Named as a temporary of *path*, so what a killed run leaves is recognised as one; with
+    # "@" (as Blender's save temporaries), so it is not the name the new file is written to
+    # (that would truncate the kept file through the link, and a rename of one hard link
+    # onto the other does nothing).
+    kept = temporary_path(path).with_name(temporary_path(path).name + "@")
     kept.unlink(missing_ok=True)
     try:
         os.link(path, kept)

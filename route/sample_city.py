@@ -204,7 +204,9 @@ def write_sample_city(
             stale.unlink()
     temporary = temporary_path(path)
     try:
-        with open(temporary, "w", encoding="utf-8", newline="\n") as stream:
+        # A new file ("x"): never one that a link put there would lead elsewhere.
+        temporary.unlink(missing_ok=True)
+        with open(temporary, "x", encoding="utf-8", newline="\n") as stream:
             city.write(stream)
         os.replace(temporary, path)
     except BaseException:

@@ -433,14 +433,15 @@ def test_demo_writes_no_name_it_chose_unless_new_or_a_plain_file(inputs, capsys,
     assert snapshot(inputs) == before  # nothing created, changed, replaced or removed
 
 
-def test_demo_replaces_its_own_plain_files_and_a_killed_runs_kept_sample(inputs, capsys):
+@pytest.mark.parametrize("kept", [".sample.tmp-{pid}.osm@", ".sample.tmp-{pid}.osm"])
+def test_demo_replaces_its_own_plain_files_and_a_killed_runs_kept_sample(inputs, capsys, kept):
     # An earlier demo's files (one name each) are replaced as before; the hard link a killed
-    # demo kept of its sample city (.sample.tmp-<pid>.osm) is not another name of the user's.
+    # demo kept of its sample city (named as its temporary) is not another name of the user's.
     out = inputs / "out"
     for name in DEMO_FILES:
         (out / name).write_bytes(b"an earlier run's " + name.encode())
     dead = 999_999_999  # above any pid_max: no process has it
-    os.link(out / "sample.osm", out / f".sample.tmp-{dead}.osm")
+    os.link(out / "sample.osm", out / kept.format(pid=dead))
     code, err = run(capsys, "demo", "--out-dir", "out", "--buildings", "2", "--quiet")
     assert (code, err) == (0, "")
     assert sorted(p.name for p in out.iterdir()) == sorted(DEMO_FILES)
