@@ -16,6 +16,7 @@ from ..progress.stage_progress import StageProgress
 from ..properties.addon_preferences import get_preferences
 from ..route.atomic_files import write_text_atomic
 from ..route.build import SceneBuild
+from ..route.output_paths import unused_name
 from .build_inputs import build_options, settings_from_scene
 from .stored_report import report_text
 
@@ -115,8 +116,9 @@ class BuildJob:
         self._end()
         prefs = get_preferences()
         if prefs.write_report_after_build and prefs.report_folder.strip():
-            name = f"leanroute-{time.strftime('%Y%m%d-%H%M%S')}.json"
-            path = Path(bpy.path.abspath(prefs.report_folder)) / name
+            # A name of LeanRoute's own: it never writes through or over what holds one.
+            folder = Path(bpy.path.abspath(prefs.report_folder))
+            path = unused_name(folder, f"leanroute-{time.strftime('%Y%m%d-%H%M%S')}", ".json")
             try:
                 write_text_atomic(path, result.report.to_json(indent=1))
                 self.message += f"; report written to {path}"

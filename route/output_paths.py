@@ -190,6 +190,21 @@ def check_own_name(output: Output) -> None:
     )
 
 
+def unused_name(folder, stem: str, suffix: str) -> Path:
+    """``<folder>/<stem><suffix>``, else ``<stem>-2<suffix>``, ``-3``...: the first one free.
+
+    For a file LeanRoute names by itself in a folder the user chose (the panel's report
+    after each build, named by the time): whatever holds a name (a file, a link, even a
+    dangling one, a folder, a FIFO) is left alone and the next number is taken.
+    """
+    folder = Path(folder)
+    path, number = folder / f"{stem}{suffix}", 1
+    while os.path.lexists(path):
+        number += 1
+        path = folder / f"{stem}-{number}{suffix}"
+    return path
+
+
 def _own_temporaries_of(path: Path, info: os.stat_result) -> int:
     """How many of LeanRoute's temporaries of *path* (beside it) are the file *info* is."""
     pattern = re.compile(

@@ -16,6 +16,7 @@ from helpers.batch_jobs import job_rows, write_csv
 from helpers.error_lines import assert_one_line
 
 from leanroute.cli.commands import DEMO_FILES, main
+from leanroute.route.output_paths import unused_name
 from leanroute.route.sample_city import write_sample_city
 
 OSM_TEXT = "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6'></osm>\n"
@@ -448,6 +449,21 @@ def test_demo_replaces_its_own_plain_files_and_a_killed_runs_kept_sample(inputs,
     assert (out / "demo.blend").read_bytes().startswith(b"BLENDER")
     assert b"<osm" in (out / "sample.osm").read_bytes()
     assert all((out / name).stat().st_nlink == 1 for name in DEMO_FILES)
+
+
+def test_a_name_leanroute_picks_in_a_users_folder_is_one_nothing_holds(inputs):
+    # The panel's report after each build (leanroute-<time>.json in the report folder): a
+    # link to the user's file, a dangling link, a hard link, a folder or a FIFO holding the
+    # name is left alone and the next number taken, never written through or replaced.
+    folder = inputs / "reports"
+    folder.mkdir()
+    (folder / "leanroute-1.json").symlink_to(inputs / "city.osm")
+    (folder / "leanroute-1-2.json").symlink_to("gone.json")
+    os.link(inputs / "city.osm", folder / "leanroute-1-3.json")
+    (folder / "leanroute-1-4.json").mkdir()
+    os.mkfifo(folder / "leanroute-1-5.json")
+    assert unused_name(folder, "leanroute-1", ".json") == folder / "leanroute-1-6.json"
+    assert unused_name(folder, "leanroute-2", ".json") == folder / "leanroute-2.json"
 
 
 BATCH_CASES = [
