@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 # Extra pytest arguments for every lane, e.g. make test PYTEST_ARGS="-k registration -x"
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo test extension lint bench clean
+.PHONY: help venv demo test fuzz extension lint bench clean
 
 help:
 	@echo "make demo       build the sample city into build/demo and print the memory report"
 	@echo "make test       set up the venv and run the module, binary and packaging test lanes"
+	@echo "make fuzz       the self-made attacks at a larger size (LEANROUTE_FUZZ_SCALE, default 5)"
 	@echo "make extension  fetch the psutil wheels, build and validate dist/leanroute-*.zip"
 	@echo "make lint       ruff check"
 	@echo "make bench      run the benchmarks into bench/results.json, docs/benchmarks.md (~7 min)"
@@ -31,6 +32,15 @@ demo: venv
 
 test: venv
 	$(PY) tests/lanes.py $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
+
+# The self-made attacks that run in every `make test` at scale 1 (mutated OSM/GPX/jobs files and
+# options, random user edits between rebuilds, random kill points), here at a larger size.
+FUZZ_SCALE ?= 5
+fuzz: venv
+	@mkdir -p build
+	LEANROUTE_FUZZ_SCALE=$(FUZZ_SCALE) LEANROUTE_FUZZ_LOG=build/fuzz.jsonl $(PY) -m pytest -q \
+		-p no:cacheprovider tests/test_fuzz_inputs.py tests/test_ownership_fuzz.py \
+		tests/test_batch_kill_points.py
 
 extension: venv
 	$(PY) -m tools.build_extension --output-dir dist
