@@ -31,8 +31,10 @@ MIB = 1 << 20
 
 #: Parse: bytes of RSS growth per byte of OSM XML (the result and expat's buffers): 0.3-0.8
 #: for the real extracts, 1.6 for generated cities, 3.4 for a relation of 100,000 short
-#: member ways (each way costs a few hundred bytes whatever its text).
-PARSE_PER_FILE_BYTE = 4.0
+#: member ways, 3.9-4.7 for files of 2-node highways with one to ten unique tags each (a
+#: way costs a few hundred bytes whatever its text). The parse is also guarded while it runs
+#: (Stage.bounded_allocations), should a layout cost more.
+PARSE_PER_FILE_BYTE = 5.0
 #: Parse: per byte of GPX (the points, their times and lines): measured up to 3.0.
 GPX_PER_FILE_BYTE = 4.0
 #: Project: bytes per node (the (N, 2) float64 result, its column copies) plus the

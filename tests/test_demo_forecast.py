@@ -42,8 +42,8 @@ def test_ten_million_buildings_are_refused_before_anything_is_written(tmp_path, 
 
 
 def test_the_refusal_names_the_stage_that_would_not_fit_under_a_given_budget(tmp_path):
-    # 100,000 buildings: a 50 MB file, whose parse fits 300 MiB but whose buildings do not.
-    budget = MemoryBudget(hard=rss_bytes() + 300 * MIB)
+    # 100,000 buildings: a 50 MB file, whose parse fits 400 MiB but whose buildings do not.
+    budget = MemoryBudget(hard=rss_bytes() + 400 * MIB)
     with pytest.raises(MemoryBudgetForecast) as raised:
         demo_forecast.check_sample_city(100_000, SETTINGS, tmp_path, budget)
     error = raised.value
