@@ -13,15 +13,7 @@ import stat
 from pathlib import Path
 
 from ..route.errors import SettingsError, os_error_line
-
-_KINDS = (
-    (stat.S_ISREG, "a file"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISLNK, "a link to nothing"),
-)
+from ..route.input_files import kind_of
 
 
 def make_output_folder(out: Path) -> Path:
@@ -53,8 +45,17 @@ def blocked_by(folder: Path) -> "tuple[Path, str] | None":
         if stat.S_ISLNK(mode) and os.path.isdir(part):
             continue
         if not stat.S_ISDIR(mode):
-            return part, next((name for test, name in _KINDS if test(mode)), "not a folder")
+            return part, _kind_in_the_way(part, mode)
     return None
+
+
+def _kind_in_the_way(part: Path, mode: int) -> str:
+    """What stands where a folder should be, in words ("a file", "a link to nothing", ...)."""
+    if stat.S_ISREG(mode):
+        return "a file"
+    if stat.S_ISLNK(mode):
+        return "a link to a file" if os.path.exists(part) else "a link to nothing"
+    return kind_of(mode)
 
 
 def _why(folder: Path, error: OSError) -> str:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 
 import bpy
 
+from .blender_stats import ID_COLLECTIONS, NEVER_ORPHANS
 from .datablock_identity import Ownership, disown, retag
 from .datablock_keys import Ref, collection_name, id_key, ref
 
@@ -301,36 +302,11 @@ def release(victims, **options) -> Release:
 
 # Types whose user data can lose its last user when our data goes (objects are relocated,
 # collections too; scenes and UI data always have users).
-_DATA_COLLECTIONS = (
-    "actions",
-    "armatures",
-    "cameras",
-    "curves",
-    "fonts",
-    "grease_pencils",
-    "grease_pencils_v3",
-    "hair_curves",
-    "images",
-    "lattices",
-    "lightprobes",
-    "lights",
-    "linestyles",
-    "masks",
-    "materials",
-    "meshes",
-    "metaballs",
-    "movieclips",
-    "node_groups",
-    "paint_curves",
-    "palettes",
-    "particles",
-    "pointclouds",
-    "sounds",
-    "speakers",
-    "texts",
-    "textures",
-    "volumes",
-    "worlds",
+_DATA_COLLECTIONS = tuple(
+    name
+    for name in ID_COLLECTIONS
+    if name not in {"brushes", "cache_files", "collections", "libraries", "objects", "scenes"}
+    and name not in NEVER_ORPHANS
 )
 
 

@@ -14,17 +14,10 @@ import stat
 from pathlib import Path
 
 from ..route.errors import LeanRouteError
+from ..route.input_files import kind_of
 from .record_check import checkpoint_problem, journal_change_problem
 
 FORMAT = "leanroute-batch-checkpoint"
-
-_KINDS = (
-    (stat.S_ISDIR, "a folder"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-)
 
 
 class CheckpointError(LeanRouteError):
@@ -50,10 +43,7 @@ def _not_a_file(path: Path) -> "str | None":
         return "it is a link to nothing"
     except OSError as error:
         raise CheckpointError(f"{path}: cannot look at the checkpoint: {error.strerror}") from None
-    for test, kind in _KINDS:
-        if test(mode):
-            return f"it is {kind}, not a file"
-    return None
+    return None if stat.S_ISREG(mode) else f"it is {kind_of(mode)}, not a file"
 
 
 def _reject_constant(name: str):

@@ -50,8 +50,8 @@ def test_a_job_whose_folder_is_blocked_fails_alone_and_resumes_do_not_die(
         "move it away or change the job's out"
     )
     assert records["lisbon-03"]["reason"] == (
-        f"out: cannot create the folder {pipe / 'deeper'}: {pipe} is a FIFO, not a folder; "
-        "move it away or change the job's out"
+        f"out: cannot create the folder {pipe / 'deeper'}: {pipe} is a named pipe (FIFO), "
+        "not a folder; move it away or change the job's out"
     )
     events = read_events(state / "events.jsonl")
     failed = {e["id"]: e["reason"] for e in events if e["event"] == "job_failed"}
@@ -117,7 +117,7 @@ def test_the_runner_records_why_the_folder_cannot_be_made(factory_scene, tmp_pat
     assert record["status"] == "failed"
     expected = {
         "a file": f"{blocker} is a file, not a folder",
-        "a FIFO": f"{blocker} is a FIFO, not a folder",
+        "a FIFO": f"{blocker} is a named pipe (FIFO), not a folder",
         "a name too long": "is 300 bytes long, the file system allows 255; use a shorter out",
         "a file deep down": f"{blocker} is a file, not a folder",
     }[kind]

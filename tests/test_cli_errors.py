@@ -20,6 +20,7 @@ import bpy
 import pytest
 from helpers.batch_jobs import job_rows, write_csv
 from helpers.error_lines import EXCEPTION_NAME, assert_one_line
+from helpers.unprivileged import as_unprivileged
 
 from leanroute.cli.commands import main
 from leanroute.route.build import SceneBuild
@@ -189,23 +190,6 @@ def test_a_folder_removed_during_the_build_is_named(factory_scene, city, tmp_pat
 
 
 # -- read-only folders, as a user the permission bits apply to -----------------------------
-
-
-def as_unprivileged(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """Run *command* as an ordinary user (nobody when this is root: root ignores the bits)."""
-    prefix = []
-    if os.geteuid() == 0:
-        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    env = {**os.environ, "HOME": str(cwd)}
-    return subprocess.run(
-        [*prefix, *command],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        env=env,
-        check=False,
-    )
 
 
 @pytest.fixture
