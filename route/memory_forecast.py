@@ -52,9 +52,10 @@ ROADS_PER_HIGHWAY_NODE = 600
 #: arrays, and the Blender mesh they are written into).
 BUILDINGS_PER_BUILDING_NODE = 420
 #: Buildings: per node of a roof with holes too large for the quick filler (its triangles as
-#: arrays and in the mesh: measured 300-400 bytes more than a wall's node), plus the peak of
-#: one strip's triangulation (roof_strips), twice for cut points and crossings.
-LARGE_ROOF_PER_NODE = 1024
+#: arrays and in the mesh: measured 110-370 bytes more than a wall's node, a strip's peak
+#: included), plus the peak of one strip's triangulation (roof_strips), twice for cut points
+#: and crossings.
+LARGE_ROOF_PER_NODE = 512
 LARGE_ROOF_FIXED = 2 * STRIP_POINTS * TRIANGULATION_BYTES_PER_POINT
 #: Animation: per frame of the drive (keyframes of the car and the camera): measured 840.
 ANIMATION_PER_FRAME = 2000
