@@ -4,16 +4,17 @@ Blender's polygon filler (``tessellate_polygon``, scanfill) is quick on the usua
 roof (0.2 ms) but takes time quadratic in the rings (5 s for 16,000 courtyards, 14 s for an
 80,000-node comb-shaped outline) and filled only 25,190 of the 60,062 triangles of a roof
 with 10,000 courtyards. Roofs that are not :func:`.building_geometry.is_large_roof`, where it
-stays below about 10 ms, use it; larger ones use Blender's constrained Delaunay triangulation (``delaunay_2d_cdt``, about 1 s for either
-example above), strip by strip (:mod:`.roof_strips`: it holds about 4 KiB a point at its
-peak, so a 100,000-point roof took 390 MB in one call; a strip of 4,096 points, tens of MB).
-It triangulates the rings' points with every ring edge kept; which triangles are roof is then
-told by the even-odd rule, from the triangles on the hull (outside) across triangle sides,
-where each ring edge crossed flips inside and outside. Rings that touch or
-cross a few times are split where they meet by the triangulation itself; rings that cross
-more often than they have points (:mod:`.ring_crossings`) would cost it time and memory
-growing with the square of the points (a 3,000-node ring in shuffled order: 100 s, 4.4 GB),
-and such a roof is left open and counted instead.
+stays below about 10 ms, use it. Larger ones use Blender's constrained Delaunay triangulation
+(``delaunay_2d_cdt``, about 1 s for either example above), strip by strip
+(:mod:`.roof_strips`: it holds about 4 KiB a point at its peak, so a 100,000-point roof took
+390 MB in one call; a strip of 4,096 points, tens of MB). It triangulates the rings' points
+with every ring edge kept; which triangles are roof is then told by the even-odd rule, from
+the triangles on the hull (outside) across triangle sides, where each ring edge crossed flips
+inside and outside. Rings that touch or cross a few times are split where they meet by the
+triangulation itself; rings that cross more often than they have points
+(:mod:`.ring_crossings`) would cost it time and memory growing with the square of the points
+(a 3,000-node ring in shuffled order: 100 s, 4.4 GB), and such a roof is left open and
+counted instead.
 """
 
 from collections import deque
