@@ -6,6 +6,7 @@ headless script runs. Each sample feeds the open peak windows, a bounded timelin
 any watchers (the memory budget's circuit breaker).
 """
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -106,10 +107,8 @@ class MemorySampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
+            # A stage's allocation limit (allocation_limit) may refuse a sample's few bytes:
+            # that stage is being stopped; sample again at the next tick.
+            with contextlib.suppress(MemoryError):
                 self.sample_now()
-            except MemoryError:
-                # A stage's allocation limit (allocation_limit) refused this sample's few
-                # bytes: that stage is being stopped; sample again at the next tick.
-                pass
             self._stop.wait(self.interval)
