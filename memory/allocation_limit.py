@@ -12,17 +12,21 @@ not while Blender's interface runs (other threads share the limit): the caller d
 """
 
 import contextlib
-import resource
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+try:
+    import resource
+except ImportError:  # Windows: no limit, the sampler alone holds the budget
+    resource = None
 
 _STATUS = Path("/proc/self/status")
 
 
 def supported() -> bool:
     """True where the limit applies to every private mapping (Linux, with /proc)."""
-    return sys.platform.startswith("linux") and _data_bytes() is not None
+    return resource is not None and sys.platform.startswith("linux") and _data_bytes() is not None
 
 
 def limit_is_safe() -> bool:
@@ -53,7 +57,7 @@ def allocations_limited(headroom: "int | None") -> Iterator[bool]:
     False). A lower limit already in force stays. The previous limit is back on exit,
     however the block ends.
     """
-    data = _data_bytes() if headroom is not None and sys.platform.startswith("linux") else None
+    data = _data_bytes() if headroom is not None and supported() else None
     if data is None:
         yield False
         return

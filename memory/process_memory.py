@@ -6,7 +6,6 @@ where neither source exists. Everything here is safe to call from a sampler thre
 """
 
 import os
-import resource
 import sys
 from pathlib import Path
 
@@ -14,6 +13,11 @@ try:
     import psutil
 except ImportError:  # legacy add-on without the bundled wheel
     psutil = None
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
 
 _PROC_SELF = Path("/proc/self")
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -73,6 +77,8 @@ def peak_rss_bytes() -> "int | None":
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
+    if resource is None:
+        return None
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # ru_maxrss is KiB on Linux and bytes on macOS.
     return maxrss if sys.platform == "darwin" else maxrss * 1024

@@ -195,3 +195,26 @@ def test_core_imports_without_blender(module):
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
+
+
+def test_every_module_imports_without_posix_only_modules():
+    # Windows Python has no resource, fcntl or termios: the extension must still load there.
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import bpy\n"
+        "POSIX_ONLY = {'resource', 'fcntl', 'termios'}\n"
+        "for name in POSIX_ONLY:\n"
+        "    sys.modules.pop(name, None)\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name in POSIX_ONLY:\n"
+        "            raise ImportError(f'no {name} here')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import leanroute\n"
+        "skip = ('leanroute.tests', 'leanroute.bench', 'leanroute.tools', 'leanroute.wheels')\n"
+        "for info in pkgutil.walk_packages(leanroute.__path__, 'leanroute.'):\n"
+        "    if not info.name.endswith('__main__') and not info.name.startswith(skip):\n"
+        "        importlib.import_module(info.name)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
