@@ -4,6 +4,8 @@ tests/ is not a package: pytest puts it on sys.path, so `helpers` imports alike 
 """
 
 # Imported first: Blender's own modules (addon_utils, bmesh, ...) become importable after bpy.
+import signal
+
 import bpy
 import pytest
 from helpers import paths
@@ -16,6 +18,22 @@ def pytest_configure(config):
     manager = config.pluginmanager
     if not manager.has_plugin("leanroute") and not manager.is_registered(pytest_plugin):
         manager.register(pytest_plugin, "leanroute")
+    deliver_interrupt_signals()
+
+
+def deliver_interrupt_signals() -> None:
+    """Undo an inherited "ignore" of Ctrl+C, SIGTERM and SIGHUP for the tests and their children.
+
+    A runner started in the background of a non-interactive shell inherits SIGINT ignored
+    (under nohup, SIGHUP too), and so would every process a test starts; LeanRoute rightly
+    keeps ignoring such signals, so the interrupt tests would see none. A handler (unlike an
+    ignore) is reset to the default in a started program.
+    """
+    defaults = {signal.SIGINT: signal.default_int_handler}
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is signal.SIG_IGN:
+            signal.signal(signum, defaults.get(signum, signal.SIG_DFL))
 
 
 @pytest.fixture(scope="session")
