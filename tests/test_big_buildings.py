@@ -10,7 +10,7 @@ import math
 import bpy
 import numpy as np
 import pytest
-from helpers.big_rings import ROUTE, circle, comb, hole_grid, write_osm
+from helpers.big_rings import ROUTE, circle, comb, covers, hole_grid, write_osm
 
 from leanroute.memory.units import MIB
 from leanroute.route.build import SceneBuild
@@ -65,17 +65,6 @@ def area(triangles) -> float:
     return float(np.abs(cross).sum() / 2)
 
 
-def covered(triangles, point) -> bool:
-    p = np.asarray(point, float)
-    a, b, c = triangles[:, 0], triangles[:, 1], triangles[:, 2]
-
-    def side(u, v):
-        return (v[:, 0] - u[:, 0]) * (p[1] - u[:, 1]) - (v[:, 1] - u[:, 1]) * (p[0] - u[:, 0])
-
-    s1, s2, s3 = side(a, b), side(b, c), side(c, a)
-    return bool((((s1 > 0) & (s2 > 0) & (s3 > 0)) | ((s1 < 0) & (s2 < 0) & (s3 < 0))).any())
-
-
 def polygon_area(ring) -> float:
     x, y = np.asarray(ring, float).T
     return abs(0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y)))
@@ -101,8 +90,8 @@ def test_a_12k_node_building_with_a_12k_node_courtyard(tmp_path):
     expected = polygon_area(co[:12000, :2]) - polygon_area(co[12000:24000, :2])
     assert area(roof) == pytest.approx(expected, rel=1e-6)
     centre = centre_of_build(roof)
-    assert not covered(roof, centre)  # the courtyard is open
-    assert covered(roof, centre + np.array([112.5, 0.0]))  # the roof between the rings is
+    assert not covers(roof, centre)  # the courtyard is open
+    assert covers(roof, centre + np.array([112.5, 0.0]))  # the roof between the rings is
 
 
 def test_thousands_of_courtyards_in_one_building(tmp_path):
@@ -120,8 +109,8 @@ def test_thousands_of_courtyards_in_one_building(tmp_path):
     pitch = 400.0 / per_side
     for k in (0, 777, 1999):  # the middle of courtyards is open, between them roofed
         offset = np.array([k % per_side + 0.5, k // per_side + 0.5]) * pitch - 200.0
-        assert not covered(roof, centre + offset)
-        assert covered(roof, centre + offset + np.array([pitch / 2, 0.0]))
+        assert not covers(roof, centre + offset)
+        assert covers(roof, centre + offset + np.array([pitch / 2, 0.0]))
 
 
 @pytest.mark.parametrize("shape", ["way", "relation with a courtyard", "comb with a courtyard"])

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers.big_rings import circle, comb, hole_grid
+from helpers.big_rings import circle, comb, covers, hole_grid
 from mathutils.geometry import tessellate_polygon
 
 from leanroute.memory.peak import PeakWindow
@@ -34,18 +34,6 @@ def areas(triangles) -> np.ndarray:
     return 0.5 * np.abs(
         (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
     )
-
-
-def covers(triangles, point) -> bool:
-    """Whether any triangle holds *point* strictly inside."""
-    p = np.asarray(point, float)
-    a, b, c = triangles[:, 0], triangles[:, 1], triangles[:, 2]
-
-    def side(u, v):
-        return (v[:, 0] - u[:, 0]) * (p[1] - u[:, 1]) - (v[:, 1] - u[:, 1]) * (p[0] - u[:, 0])
-
-    s1, s2, s3 = side(a, b), side(b, c), side(c, a)
-    return bool((((s1 > 0) & (s2 > 0) & (s3 > 0)) | ((s1 < 0) & (s2 < 0) & (s3 < 0))).any())
 
 
 def check_roof(rings, mesh) -> None:

@@ -8,6 +8,8 @@ along :data:`ROUTE` covers it. Nothing random: the same arguments give the same 
 import math
 from pathlib import Path
 
+import numpy as np
+
 CENTRE = (48.2, 16.37)
 _M_PER_DEG_LAT = 111_195.08
 _M_PER_DEG_LON = _M_PER_DEG_LAT * math.cos(math.radians(CENTRE[0]))
@@ -117,3 +119,15 @@ def write_osm(path, outers, inners=(), *, pieces: int = 1, as_way: bool = False,
     lines.append("</osm>\n")
     path.write_text("".join(lines), encoding="utf-8")
     return path
+
+
+def covers(triangles, point) -> bool:
+    """Whether any triangle holds *point* strictly inside."""
+    p = np.asarray(point, float)
+    a, b, c = triangles[:, 0], triangles[:, 1], triangles[:, 2]
+
+    def side(u, v):
+        return (v[:, 0] - u[:, 0]) * (p[1] - u[:, 1]) - (v[:, 1] - u[:, 1]) * (p[0] - u[:, 0])
+
+    s1, s2, s3 = side(a, b), side(b, c), side(c, a)
+    return bool((((s1 > 0) & (s2 > 0) & (s3 > 0)) | ((s1 < 0) & (s2 < 0) & (s3 < 0))).any())
